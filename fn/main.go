@@ -1,0 +1,12 @@
+// Command tierwall is the tierwall KRM function and CLI.
+package main
+
+import (
+	"os"
+
+	"github.com/tierwall/tierwall/pkg/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

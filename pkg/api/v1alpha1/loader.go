@@ -1,0 +1,337 @@
+package v1alpha1
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Source says where a configuration came from, for messages and results.
+type Source struct {
+	APIVersion, Kind, Name, Namespace string
+}
+
+// String names the object: "tierwall.io/v1alpha1/TierWall tierwall".
+func (s Source) String() string {
+	if s.Kind == "" {
+		return "defaults (no functionConfig)"
+	}
+	return fmt.Sprintf("%s/%s %s", s.APIVersion, s.Kind, s.Name)
+}
+
+// Load turns a functionConfig into a defaulted, validated Spec. A nil or empty
+// node gives all defaults. It accepts a TierWall object or a v1 ConfigMap
+// whose data keys are the Spec's fields (dotted for nested ones, such as
+// dns.profile). Every problem is reported at once, each with its field path;
+// unknown fields are errors.
+func Load(fc *yaml.RNode) (*Spec, Source, error) {
+	var spec Spec
+	if fc == nil || fc.IsNilOrEmpty() {
+		spec.Default()
+		return &spec, Source{}, spec.Validate("spec.")
+	}
+	meta, err := fc.GetMeta()
+	if err != nil {
+		return nil, Source{}, fmt.Errorf("reading functionConfig: %w", err)
+	}
+	src := Source{APIVersion: meta.APIVersion, Kind: meta.Kind, Name: meta.Name, Namespace: meta.Namespace}
+	var raw map[string]any
+	if err := fc.YNode().Decode(&raw); err != nil {
+		return nil, src, fmt.Errorf("reading functionConfig %s: %w", src, err)
+	}
+	var prefix string
+	var specMap any
+	switch {
+	case meta.APIVersion == APIVersion && meta.Kind == Kind:
+		prefix = "spec."
+		v := &validator{}
+		for k := range raw {
+			switch k {
+			case "apiVersion", "kind", "metadata", "spec":
+			default:
+				v.add(k, "unknown field (settings go under spec)")
+			}
+		}
+		if len(v.errs) > 0 {
+			return nil, src, v.errs
+		}
+		specMap = raw["spec"]
+		if specMap == nil {
+			specMap = map[string]any{}
+		}
+	case meta.APIVersion == "v1" && meta.Kind == "ConfigMap":
+		prefix = "data."
+		data, _ := raw["data"].(map[string]any)
+		m, errs := configMapToSpec(data)
+		if len(errs) > 0 {
+			return nil, src, errs
+		}
+		specMap = m
+	default:
+		return nil, src, Errors{{Path: "kind", Message: fmt.Sprintf(
+			"functionConfig is %s/%s %q: tierwall takes %s/%s or a v1/ConfigMap",
+			meta.APIVersion, meta.Kind, meta.Name, APIVersion, Kind)}}
+	}
+	v := &validator{prefix: prefix}
+	checkShape(v, "", specMap, reflect.TypeOf(spec))
+	if len(v.errs) > 0 {
+		sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Path < v.errs[j].Path })
+		return nil, src, v.errs
+	}
+	b, err := json.Marshal(specMap)
+	if err == nil {
+		err = sigsyaml.Unmarshal(b, &spec)
+	}
+	if err != nil {
+		return nil, src, fmt.Errorf("decoding functionConfig %s: %w", src, err)
+	}
+	spec.Default()
+	if err := spec.Validate(prefix); err != nil {
+		return nil, src, err
+	}
+	return &spec, src, nil
+}
+
+// checkShape walks a decoded YAML value against the Go type it must fit and
+// records every unknown field and wrong type, so that one run reports them all.
+func checkShape(v *validator, path string, val any, t reflect.Type) {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if val == nil {
+		return
+	}
+	join := func(p, k string) string {
+		if p == "" {
+			return k
+		}
+		return p + "." + k
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := val.(map[string]any)
+		if !ok {
+			v.add(orRoot(path), "must be a mapping, got %s", describe(val))
+			return
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name := strings.Split(f.Tag.Get("json"), ",")[0]
+			if name != "" && name != "-" {
+				fields[name] = f.Type
+			}
+		}
+		for _, k := range sortedKeys(m) {
+			ft, ok := fields[k]
+			if !ok {
+				v.add(join(path, k), "unknown field")
+				continue
+			}
+			checkShape(v, join(path, k), m[k], ft)
+		}
+	case reflect.Map:
+		m, ok := val.(map[string]any)
+		if !ok {
+			v.add(path, "must be a mapping, got %s", describe(val))
+			return
+		}
+		for _, k := range sortedKeys(m) {
+			checkShape(v, join(path, k), m[k], t.Elem())
+		}
+	case reflect.Slice:
+		l, ok := val.([]any)
+		if !ok {
+			v.add(path, "must be a list, got %s", describe(val))
+			return
+		}
+		for i, e := range l {
+			checkShape(v, fmt.Sprintf("%s[%d]", path, i), e, t.Elem())
+		}
+	case reflect.String:
+		if _, ok := val.(string); !ok {
+			v.add(path, "must be a string, got %s (quote it)", describe(val))
+		}
+	case reflect.Bool:
+		if _, ok := val.(bool); !ok {
+			v.add(path, "must be true or false, got %s", describe(val))
+		}
+	case reflect.Int32:
+		n, ok := val.(int)
+		if !ok {
+			v.add(path, "must be an integer, got %s", describe(val))
+		} else if n < 0 || n > 1<<31-1 {
+			v.add(path, "%d is out of range", n)
+		}
+	}
+}
+
+func orRoot(p string) string {
+	if p == "" {
+		return "spec"
+	}
+	return p
+}
+
+func describe(val any) string {
+	switch x := val.(type) {
+	case string:
+		return strconv.Quote(x)
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	default:
+		return fmt.Sprintf("%v", x)
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// configMapToSpec turns ConfigMap data (string values, dotted keys) into the
+// nested form of a Spec. Lists are written "a,b" or as a YAML flow list,
+// mappings as "k=v,k2=v2" or YAML, booleans and numbers as usual.
+func configMapToSpec(data map[string]any) (map[string]any, Errors) {
+	v := &validator{prefix: "data."}
+	out := map[string]any{}
+	for _, key := range sortedKeys(data) {
+		s, ok := data[key].(string)
+		if !ok {
+			v.add(key, "ConfigMap data values must be strings, got %s", describe(data[key]))
+			continue
+		}
+		parts := strings.Split(key, ".")
+		t, ok := fieldType(reflect.TypeOf(Spec{}), parts)
+		if !ok {
+			v.add(key, "unknown field")
+			continue
+		}
+		val, err := parseScalar(s, t)
+		if err != nil {
+			v.add(key, "%v", err)
+			continue
+		}
+		m := out
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := m[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[p] = next
+			}
+			m = next
+		}
+		m[parts[len(parts)-1]] = val
+	}
+	if len(v.errs) > 0 {
+		return nil, v.errs
+	}
+	return out, nil
+}
+
+// fieldType finds the Go type at a dotted json path of t.
+func fieldType(t reflect.Type, path []string) (reflect.Type, bool) {
+	for _, p := range path {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil, false
+		}
+		found := false
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if strings.Split(f.Tag.Get("json"), ",")[0] == p {
+				t, found = f.Type, true
+				break
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return t, true
+}
+
+func parseScalar(s string, t reflect.Type) (any, error) {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	trimmed := strings.TrimSpace(s)
+	switch t.Kind() {
+	case reflect.String:
+		return s, nil
+	case reflect.Bool:
+		b, err := strconv.ParseBool(trimmed)
+		if err != nil {
+			return nil, fmt.Errorf("must be true or false, got %q", s)
+		}
+		return b, nil
+	case reflect.Int32:
+		n, err := strconv.Atoi(trimmed)
+		if err != nil {
+			return nil, fmt.Errorf("must be an integer, got %q", s)
+		}
+		return n, nil
+	case reflect.Slice:
+		if strings.HasPrefix(trimmed, "[") || strings.Contains(trimmed, "\n") {
+			return parseYAML(s)
+		}
+		var l []any
+		for _, item := range strings.Split(trimmed, ",") {
+			item = strings.TrimSpace(item)
+			if item == "" {
+				continue
+			}
+			if t.Elem().Kind() == reflect.Int32 {
+				n, err := strconv.Atoi(item)
+				if err != nil {
+					return nil, fmt.Errorf("must be a list of integers, got %q", s)
+				}
+				l = append(l, n)
+			} else {
+				l = append(l, item)
+			}
+		}
+		return l, nil
+	case reflect.Map:
+		if strings.Contains(trimmed, ":") {
+			return parseYAML(s)
+		}
+		m := map[string]any{}
+		for _, kv := range strings.Split(trimmed, ",") {
+			if strings.TrimSpace(kv) == "" {
+				continue
+			}
+			k, val, ok := strings.Cut(kv, "=")
+			if !ok {
+				return nil, fmt.Errorf("must be key=value pairs separated by commas, got %q", s)
+			}
+			m[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+		return m, nil
+	default:
+		return parseYAML(s)
+	}
+}
+
+func parseYAML(s string) (any, error) {
+	var out any
+	if err := yaml.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("not valid YAML: %v", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,124 @@
+package v1alpha1
+
+// Group, Version and Kind of tierwall's configuration object.
+const (
+	Group      = "tierwall.io"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+	Kind       = "TierWall"
+)
+
+// DNS profiles understood by Spec.DNS.Profile.
+const (
+	DNSProfileKubeDNS     = "kube-dns"
+	DNSProfileNodeLocal   = "nodelocal"
+	DNSProfileOpenShift   = "openshift"
+	DNSProfileGKECloudDNS = "gke-cloud-dns"
+	DNSProfileCustom      = "custom"
+)
+
+// TierWall is the configuration object of the tierwall KRM function and
+// post-renderer.
+type TierWall struct {
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Metadata   map[string]any `json:"metadata,omitempty"`
+	// Spec holds every setting; all of them are optional.
+	Spec Spec `json:"spec,omitempty"`
+}
+
+// Spec is every setting of tierwall. The zero value, once defaulted, is the
+// zero-config baseline.
+type Spec struct {
+	// Namespace names the namespace that objects without metadata.namespace
+	// are applied to (Helm's release namespace, kubectl's -n). When set, those
+	// objects belong to it and its policies carry it. When empty, they form
+	// the "release namespace" whose policies are written without a namespace,
+	// so they land wherever the objects land. Defaults to "".
+	Namespace string `json:"namespace,omitempty"`
+
+	// SkipSystemNamespaces skips kube-system, kube-public and kube-node-lease,
+	// where a default-deny breaks the cluster. Defaults to true.
+	SkipSystemNamespaces *bool `json:"skipSystemNamespaces,omitempty"`
+
+	// SkipNamespaces lists further namespaces that get no policies.
+	// Namespace objects labelled tierwall.io/ignore: "true" are skipped too.
+	// Defaults to none.
+	SkipNamespaces []string `json:"skipNamespaces,omitempty"`
+
+	// DefaultDeny turns each direction of the default-deny-all policy on or off.
+	DefaultDeny DefaultDeny `json:"defaultDeny,omitempty"`
+
+	// DNS says where pods resolve names. Defaults to the kube-dns profile.
+	DNS DNS `json:"dns,omitempty"`
+
+	// Monitoring admits Prometheus to the metrics ports of every namespace.
+	Monitoring Monitoring `json:"monitoring,omitempty"`
+
+	// KubeAPI allows egress to the Kubernetes API server. Off by default.
+	KubeAPI KubeAPI `json:"kubeAPI,omitempty"`
+}
+
+// DefaultDeny configures the default-deny-all policy of every namespace.
+type DefaultDeny struct {
+	// Ingress denies all ingress not allowed by another policy. Defaults to true.
+	Ingress *bool `json:"ingress,omitempty"`
+	// Egress denies all egress not allowed by another policy. Defaults to true.
+	Egress *bool `json:"egress,omitempty"`
+}
+
+// DNS configures the allow-dns policy.
+type DNS struct {
+	// Profile is one of kube-dns, nodelocal, openshift, gke-cloud-dns or
+	// custom. Defaults to "kube-dns".
+	Profile string `json:"profile,omitempty"`
+	// Namespace of the DNS pods. Defaults by profile: kube-system
+	// (kube-dns, nodelocal), openshift-dns (openshift); none for gke-cloud-dns.
+	Namespace string `json:"namespace,omitempty"`
+	// PodLabels select the DNS pods in Namespace. Defaults by profile:
+	// k8s-app: kube-dns, or dns.operator.openshift.io/daemonset-dns: default.
+	PodLabels map[string]string `json:"podLabels,omitempty"`
+	// Ports the DNS pods listen on, each allowed over UDP and TCP. Defaults by
+	// profile: [53], or [5353] for openshift.
+	Ports []int32 `json:"ports,omitempty"`
+	// CIDRs of node-local or metadata resolvers reached by address. Defaults
+	// by profile: 169.254.20.10/32 (nodelocal), 169.254.169.254/32
+	// (gke-cloud-dns); none otherwise.
+	CIDRs []string `json:"cidrs,omitempty"`
+	// NodeLocalIP is the NodeLocal DNSCache address (kubespray uses
+	// 169.254.25.10). Only for the nodelocal profile. Defaults to 169.254.20.10.
+	NodeLocalIP string `json:"nodeLocalIP,omitempty"`
+}
+
+// Monitoring configures the allow-monitoring policies.
+type Monitoring struct {
+	// Enabled turns monitoring allows on. Defaults to true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// Namespace where Prometheus runs. Defaults to "monitoring".
+	Namespace string `json:"namespace,omitempty"`
+	// PodLabels select the Prometheus pods. Defaults to
+	// app.kubernetes.io/name: prometheus.
+	PodLabels map[string]string `json:"podLabels,omitempty"`
+	// Ports, when set, are scraped on every pod instead of the detected
+	// metrics ports (container ports named metrics, http-metrics or *-metrics,
+	// and prometheus.io/port pod annotations). Numbers or port names.
+	// Defaults to none (detect).
+	Ports []string `json:"ports,omitempty"`
+}
+
+// KubeAPI configures the allow-kube-api policy.
+type KubeAPI struct {
+	// Enabled emits allow-kube-api. Defaults to false.
+	Enabled bool `json:"enabled,omitempty"`
+	// CIDRs of the API server: the endpoint (node or control-plane) addresses
+	// for CNIs that enforce after DNAT (Calico, Cilium), and the kubernetes
+	// Service ClusterIP for those that enforce before it (AWS VPC CNI).
+	// Required when Enabled.
+	CIDRs []string `json:"cidrs,omitempty"`
+	// Ports of the API server: the Service port and the endpoint port.
+	// Defaults to [443, 6443].
+	Ports []int32 `json:"ports,omitempty"`
+	// PodLabels select the pods that may reach the API server. Defaults to
+	// all pods of the namespace.
+	PodLabels map[string]string `json:"podLabels,omitempty"`
+}

@@ -1,0 +1,59 @@
+// Package cli is the tierwall command: with no subcommand it is the KRM
+// function (a ResourceList on stdin); "version" prints the version.
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/tierwall/tierwall/pkg/krmfn"
+	"github.com/tierwall/tierwall/pkg/version"
+)
+
+const usage = `tierwall adds zero-trust NetworkPolicies to Kubernetes manifests.
+
+Usage:
+  tierwall            KRM function: reads a ResourceList on stdin, writes it back
+                      with the generated policies (kustomize, kpt)
+  tierwall version    print the version
+  tierwall help       print this help
+`
+
+// Main runs the tierwall command and returns its exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "version", "--version":
+			fmt.Fprintf(stdout, "tierwall %s\n", version.Version)
+			return 0
+		case "help", "-h", "--help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		default:
+			fmt.Fprintf(stderr, "tierwall: unknown command %q\n\n%s", args[0], usage)
+			return 2
+		}
+	}
+	in, err := io.ReadAll(stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "tierwall: reading stdin: %v\n", err)
+		return 1
+	}
+	if len(bytes.TrimSpace(in)) == 0 {
+		fmt.Fprintf(stderr, "tierwall: no ResourceList on stdin (run me from kustomize or kpt, or see 'tierwall help')\n")
+		return 1
+	}
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(in)).Decode(&doc); err != nil {
+		fmt.Fprintf(stderr, "tierwall: reading ResourceList from stdin: %v\n", err)
+		return 1
+	}
+	if !krmfn.IsResourceList(&doc) {
+		fmt.Fprintf(stderr, "tierwall: stdin is not a %s %s\n", krmfn.ResourceListAPIVersion, krmfn.ResourceListKind)
+		return 1
+	}
+	return krmfn.Run(&doc, stdout, stderr)
+}

@@ -1,0 +1,168 @@
+package manifest
+
+import (
+	"fmt"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Labels and annotations tierwall reads or writes.
+const (
+	ManagedByLabel        = "app.kubernetes.io/managed-by"
+	ManagedByValue        = "tierwall"
+	ReasonAnnotation      = "tierwall.io/reason"
+	IgnoreLabel           = "tierwall.io/ignore"
+	LocalConfigAnnotation = "config.kubernetes.io/local-config"
+)
+
+// Object is one input document as tierwall sees it. Node is the parsed
+// document; tierwall never modifies it.
+type Object struct {
+	// Index is the position of the document in the input, from 0.
+	Index       int
+	APIVersion  string
+	Kind        string
+	Namespace   string
+	Name        string
+	Labels      map[string]string
+	Annotations map[string]string
+	Node        *yaml.Node
+}
+
+// FromNode reads the identity of one document.
+func FromNode(index int, n *yaml.Node) Object {
+	return Object{
+		Index:       index,
+		APIVersion:  String(n, "apiVersion"),
+		Kind:        String(n, "kind"),
+		Namespace:   String(n, "metadata", "namespace"),
+		Name:        String(n, "metadata", "name"),
+		Labels:      StringMap(n, "metadata", "labels"),
+		Annotations: StringMap(n, "metadata", "annotations"),
+		Node:        n,
+	}
+}
+
+// Group returns the API group of the object ("" for the core group).
+func (o Object) Group() string {
+	if g, _, ok := strings.Cut(o.APIVersion, "/"); ok {
+		return g
+	}
+	return ""
+}
+
+// Ref names the object for messages: "Deployment shop/api".
+func (o Object) Ref() string {
+	if o.Namespace == "" {
+		return fmt.Sprintf("%s %s", o.Kind, o.Name)
+	}
+	return fmt.Sprintf("%s %s/%s", o.Kind, o.Namespace, o.Name)
+}
+
+// ManagedByTierwall reports whether tierwall generated the object (a previous
+// run's output fed back in).
+func (o Object) ManagedByTierwall() bool {
+	return o.Labels[ManagedByLabel] == ManagedByValue
+}
+
+// LocalConfig reports whether the object is marked local-config (kpt feeds
+// such files, e.g. the function's own config, as items).
+func (o Object) LocalConfig() bool {
+	return o.Annotations[LocalConfigAnnotation] == "true"
+}
+
+// IsNetworkPolicy reports whether the object is a networking.k8s.io NetworkPolicy.
+func (o Object) IsNetworkPolicy() bool {
+	return o.Kind == "NetworkPolicy" && o.Group() == "networking.k8s.io"
+}
+
+// clusterScoped lists the cluster-scoped kinds by group and kind. Unknown kinds
+// are namespaced when they carry a namespace and cluster-scoped otherwise,
+// unless a CustomResourceDefinition in the same stream says otherwise.
+var clusterScoped = map[string]bool{
+	"/Namespace": true, "/Node": true, "/PersistentVolume": true, "/ComponentStatus": true,
+	"rbac.authorization.k8s.io/ClusterRole":                         true,
+	"rbac.authorization.k8s.io/ClusterRoleBinding":                  true,
+	"apiextensions.k8s.io/CustomResourceDefinition":                 true,
+	"apiregistration.k8s.io/APIService":                             true,
+	"storage.k8s.io/StorageClass":                                   true,
+	"storage.k8s.io/CSIDriver":                                      true,
+	"storage.k8s.io/CSINode":                                        true,
+	"storage.k8s.io/VolumeAttachment":                               true,
+	"scheduling.k8s.io/PriorityClass":                               true,
+	"networking.k8s.io/IngressClass":                                true,
+	"node.k8s.io/RuntimeClass":                                      true,
+	"admissionregistration.k8s.io/ValidatingWebhookConfiguration":   true,
+	"admissionregistration.k8s.io/MutatingWebhookConfiguration":     true,
+	"admissionregistration.k8s.io/ValidatingAdmissionPolicy":        true,
+	"admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding": true,
+	"admissionregistration.k8s.io/MutatingAdmissionPolicy":          true,
+	"admissionregistration.k8s.io/MutatingAdmissionPolicyBinding":   true,
+	"certificates.k8s.io/CertificateSigningRequest":                 true,
+	"flowcontrol.apiserver.k8s.io/FlowSchema":                       true,
+	"flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration":       true,
+	"policy/PodSecurityPolicy":                                      true,
+	"gateway.networking.k8s.io/GatewayClass":                        true,
+	"cert-manager.io/ClusterIssuer":                                 true,
+	"cilium.io/CiliumClusterwideNetworkPolicy":                      true,
+	"crd.projectcalico.org/GlobalNetworkPolicy":                     true,
+	"kyverno.io/ClusterPolicy":                                      true,
+	"config.kubernetes.io/ResourceList":                             true,
+	"kustomize.config.k8s.io/Kustomization":                         true,
+}
+
+// Scopes decides whether kinds are namespaced, from the built-in table and
+// the CustomResourceDefinitions seen in the stream.
+type Scopes struct {
+	crd map[string]bool // group/kind -> cluster-scoped
+}
+
+// NewScopes learns the scope of every CustomResourceDefinition among objs.
+func NewScopes(objs []Object) Scopes {
+	s := Scopes{crd: map[string]bool{}}
+	for _, o := range objs {
+		if o.Kind != "CustomResourceDefinition" || o.Group() != "apiextensions.k8s.io" {
+			continue
+		}
+		group := String(o.Node, "spec", "group")
+		kind := String(o.Node, "spec", "names", "kind")
+		scope := String(o.Node, "spec", "scope")
+		if kind != "" {
+			s.crd[group+"/"+kind] = scope == "Cluster"
+		}
+	}
+	return s
+}
+
+// Namespaced reports whether o belongs in a namespace. The second result is
+// false when the kind is unknown and o carries no namespace, so the answer
+// is a guess (cluster-scoped).
+func (s Scopes) Namespaced(o Object) (namespaced, known bool) {
+	key := o.Group() + "/" + o.Kind
+	if clusterScoped[key] {
+		return false, true
+	}
+	if cluster, ok := s.crd[key]; ok {
+		return !cluster, true
+	}
+	if o.Namespace != "" {
+		return true, true
+	}
+	return !isUnknown(key), !isUnknown(key)
+}
+
+// builtinNamespaced lists the core namespaced groups; kinds of other groups
+// without a namespace and without a CRD in the stream are unknown.
+var builtinNamespaced = map[string]bool{
+	"": true, "apps": true, "batch": true, "autoscaling": true, "policy": true,
+	"networking.k8s.io": true, "rbac.authorization.k8s.io": true, "discovery.k8s.io": true,
+	"coordination.k8s.io": true, "events.k8s.io": true, "storage.k8s.io": true,
+	"monitoring.coreos.com": true, "gateway.networking.k8s.io": true, "cilium.io": true,
+	"argoproj.io": true, "cert-manager.io": true,
+}
+
+func isUnknown(key string) bool {
+	group, _, _ := strings.Cut(key, "/")
+	return !builtinNamespaced[group]
+}

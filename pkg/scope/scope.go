@@ -1,0 +1,135 @@
+// Package scope finds the namespaces an input stream touches and decides
+// which of them tierwall protects: every Namespace object and the namespace of
+// every namespaced object, less system, configured and opted-out namespaces.
+package scope
+
+import (
+	"fmt"
+	"sort"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/result"
+)
+
+// Namespace is one namespace seen in the input.
+type Namespace struct {
+	// Name is the namespace's name, "" for the unnamed release namespace
+	// (objects without metadata.namespace when spec.namespace is unset).
+	Name string
+	// Labels of the Namespace object, when the stream has one.
+	Labels map[string]string
+	// Object is the Namespace object, when the stream has one.
+	Object *manifest.Object
+	// Skipped says why the namespace gets no policies ("" when in scope).
+	Skipped string
+}
+
+// InScope reports whether tierwall protects the namespace.
+func (n Namespace) InScope() bool { return n.Skipped == "" }
+
+// Display names the namespace for people.
+func (n Namespace) Display() string {
+	if n.Name == "" {
+		return "(release namespace)"
+	}
+	return n.Name
+}
+
+// Set is the namespaces of a stream, sorted by name.
+type Set struct {
+	List []Namespace
+	// Of maps each namespaced input object's index to its effective namespace.
+	Of map[int]string
+}
+
+// Get returns the namespace named name.
+func (s Set) Get(name string) (Namespace, bool) {
+	i := sort.Search(len(s.List), func(i int) bool { return s.List[i].Name >= name })
+	if i < len(s.List) && s.List[i].Name == name {
+		return s.List[i], true
+	}
+	return Namespace{}, false
+}
+
+// Find collects the namespaces of objs and applies the skip rules of spec.
+func Find(spec *v1alpha1.Spec, objs []manifest.Object) (Set, framework.Results) {
+	var results framework.Results
+	scopes := manifest.NewScopes(objs)
+	byName := map[string]*Namespace{}
+	of := map[int]string{}
+	get := func(name string) *Namespace {
+		ns, ok := byName[name]
+		if !ok {
+			ns = &Namespace{Name: name}
+			byName[name] = ns
+		}
+		return ns
+	}
+	release := false
+	for i := range objs {
+		o := objs[i]
+		if o.LocalConfig() {
+			continue
+		}
+		if o.Kind == "Namespace" && o.APIVersion == "v1" {
+			ns := get(o.Name)
+			ns.Labels, ns.Object = o.Labels, &objs[i]
+			continue
+		}
+		namespaced, known := scopes.Namespaced(o)
+		if !namespaced {
+			if !known {
+				results = append(results, result.New(result.Info, result.RefOf(o), "",
+					"kind %s/%s has no namespace and tierwall does not know its scope: treated as cluster-scoped", o.APIVersion, o.Kind))
+			}
+			continue
+		}
+		name := o.Namespace
+		if name == "" {
+			name = spec.Namespace
+			release = true
+		}
+		get(name)
+		of[o.Index] = name
+	}
+	if release {
+		if spec.Namespace == "" {
+			results = append(results, result.New(result.Info, nil, "",
+				"objects without metadata.namespace form the release namespace: its policies are written without a namespace so they land beside those objects; set spec.namespace (post-renderer: --namespace) to name it"))
+		} else {
+			results = append(results, result.New(result.Info, nil, "spec.namespace",
+				"objects without metadata.namespace are taken to be in namespace %q (spec.namespace)", spec.Namespace))
+		}
+	}
+	skip := map[string]string{}
+	if *spec.SkipSystemNamespaces {
+		for _, n := range v1alpha1.SystemNamespaces {
+			skip[n] = "system namespace (spec.skipSystemNamespaces)"
+		}
+	}
+	for _, n := range spec.SkipNamespaces {
+		skip[n] = "listed in spec.skipNamespaces"
+	}
+	set := Set{Of: of}
+	for _, ns := range byName {
+		if why, ok := skip[ns.Name]; ok && ns.Name != "" {
+			ns.Skipped = why
+		} else if ns.Labels[manifest.IgnoreLabel] == "true" {
+			ns.Skipped = fmt.Sprintf("Namespace labelled %s: \"true\"", manifest.IgnoreLabel)
+		}
+		set.List = append(set.List, *ns)
+	}
+	sort.Slice(set.List, func(i, j int) bool { return set.List[i].Name < set.List[j].Name })
+	for _, ns := range set.List {
+		if ns.InScope() {
+			continue
+		}
+		ref := &result.Ref{APIVersion: "v1", Kind: "Namespace", Name: ns.Name}
+		results = append(results, result.New(result.Info, ref, "",
+			"namespace %s skipped: %s", ns.Display(), ns.Skipped))
+	}
+	return set, results
+}

@@ -1,0 +1,193 @@
+package workload
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/tierwall/tierwall/pkg/manifest"
+)
+
+// Kind says where a kind keeps its pod template.
+type Kind struct {
+	Group, Kind string
+	// Template is the path to the pod template (metadata + spec); empty for Pod.
+	Template []string
+	// Selector is the path to the label selector; empty when the kind has
+	// none (Pod) or it is generated (Job, CronJob).
+	Selector []string
+	// PlainSelector is true when Selector is a plain map (ReplicationController)
+	// rather than a LabelSelector with matchLabels.
+	PlainSelector bool
+}
+
+// Kinds is the table of built-in kinds that run pods.
+var Kinds = []Kind{
+	{Group: "apps", Kind: "Deployment", Template: []string{"spec", "template"}, Selector: []string{"spec", "selector"}},
+	{Group: "apps", Kind: "StatefulSet", Template: []string{"spec", "template"}, Selector: []string{"spec", "selector"}},
+	{Group: "apps", Kind: "DaemonSet", Template: []string{"spec", "template"}, Selector: []string{"spec", "selector"}},
+	{Group: "apps", Kind: "ReplicaSet", Template: []string{"spec", "template"}, Selector: []string{"spec", "selector"}},
+	{Group: "", Kind: "ReplicationController", Template: []string{"spec", "template"}, Selector: []string{"spec", "selector"}, PlainSelector: true},
+	{Group: "batch", Kind: "Job", Template: []string{"spec", "template"}},
+	{Group: "batch", Kind: "CronJob", Template: []string{"spec", "jobTemplate", "spec", "template"}},
+	{Group: "", Kind: "Pod"},
+}
+
+// volatileLabels are set by controllers on pods and change across rollouts;
+// a policy never selects on them.
+var volatileLabels = map[string]bool{
+	"pod-template-hash":                        true,
+	"controller-revision-hash":                 true,
+	"statefulset.kubernetes.io/pod-name":       true,
+	"pod-template-generation":                  true,
+	"controller-uid":                           true,
+	"batch.kubernetes.io/controller-uid":       true,
+	"job-name":                                 true,
+	"batch.kubernetes.io/job-name":             true,
+	"apps.kubernetes.io/pod-index":             true,
+	"batch.kubernetes.io/job-completion-index": true,
+}
+
+// Port is one declared container port.
+type Port struct {
+	Name     string
+	Port     int32
+	Protocol string // TCP, UDP or SCTP
+}
+
+// Workload is an object that runs pods.
+type Workload struct {
+	Object manifest.Object
+	// Namespace is the effective namespace ("" for the release namespace).
+	Namespace string
+	Name      string
+	Kind      string
+	// Selector are the labels that select exactly this workload's pods.
+	Selector map[string]string
+	// PodLabels and PodAnnotations are the pod template's.
+	PodLabels      map[string]string
+	PodAnnotations map[string]string
+	// Ports are the declared ports of containers and restartable init
+	// containers (native sidecars), sorted by port, protocol and name.
+	Ports []Port
+	// HostNetwork pods are outside NetworkPolicy.
+	HostNetwork bool
+}
+
+// Extract returns the workload an object describes, or false when its kind
+// runs no pods. extra adds kinds (e.g. Argo Rollouts) to the table.
+func Extract(o manifest.Object, namespace string, extra []Kind) (Workload, bool) {
+	k, ok := lookupKind(o, extra)
+	if !ok {
+		return Workload{}, false
+	}
+	var meta, spec *yaml.Node
+	if len(k.Template) == 0 {
+		meta, spec = manifest.Lookup(o.Node, "metadata"), manifest.Lookup(o.Node, "spec")
+	} else {
+		tmpl := manifest.Lookup(o.Node, k.Template...)
+		meta, spec = manifest.Lookup(tmpl, "metadata"), manifest.Lookup(tmpl, "spec")
+	}
+	w := Workload{
+		Object:         o,
+		Namespace:      namespace,
+		Name:           o.Name,
+		Kind:           o.Kind,
+		PodLabels:      manifest.StringMap(meta, "labels"),
+		PodAnnotations: manifest.StringMap(meta, "annotations"),
+		HostNetwork:    manifest.String(spec, "hostNetwork") == "true",
+	}
+	if w.PodLabels == nil {
+		w.PodLabels = map[string]string{}
+	}
+	if w.PodAnnotations == nil {
+		w.PodAnnotations = map[string]string{}
+	}
+	w.Selector = selector(o, k, w.PodLabels)
+	w.Ports = ports(spec)
+	return w, true
+}
+
+func lookupKind(o manifest.Object, extra []Kind) (Kind, bool) {
+	g := o.Group()
+	for _, tbl := range [][]Kind{Kinds, extra} {
+		for _, k := range tbl {
+			if k.Kind == o.Kind && k.Group == g {
+				return k, true
+			}
+		}
+	}
+	return Kind{}, false
+}
+
+func selector(o manifest.Object, k Kind, podLabels map[string]string) map[string]string {
+	var sel map[string]string
+	if len(k.Selector) > 0 {
+		if k.PlainSelector {
+			sel = manifest.StringMap(o.Node, k.Selector...)
+		} else {
+			sel = manifest.StringMap(o.Node, append(append([]string{}, k.Selector...), "matchLabels")...)
+		}
+	}
+	if len(sel) == 0 {
+		sel = map[string]string{}
+		for key, v := range podLabels {
+			if !volatileLabels[key] {
+				sel[key] = v
+			}
+		}
+	}
+	return sel
+}
+
+func ports(spec *yaml.Node) []Port {
+	var out []Port
+	seen := map[Port]bool{}
+	add := func(c *yaml.Node) {
+		for _, p := range manifest.Items(c, "ports") {
+			n, err := strconv.Atoi(manifest.String(p, "containerPort"))
+			if err != nil || n < 1 || n > 65535 {
+				continue
+			}
+			proto := strings.ToUpper(manifest.String(p, "protocol"))
+			if proto == "" {
+				proto = "TCP"
+			}
+			port := Port{Name: manifest.String(p, "name"), Port: int32(n), Protocol: proto}
+			if !seen[port] {
+				seen[port] = true
+				out = append(out, port)
+			}
+		}
+	}
+	for _, c := range manifest.Items(spec, "containers") {
+		add(c)
+	}
+	for _, c := range manifest.Items(spec, "initContainers") {
+		if manifest.String(c, "restartPolicy") == "Always" {
+			add(c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Port != out[j].Port {
+			return out[i].Port < out[j].Port
+		}
+		if out[i].Protocol != out[j].Protocol {
+			return out[i].Protocol < out[j].Protocol
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// PortByName returns the declared port with the given name.
+func (w Workload) PortByName(name string) (Port, bool) {
+	for _, p := range w.Ports {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Port{}, false
+}

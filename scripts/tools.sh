@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs the pinned real binaries the end-to-end tests drive into .bin/ (git-ignored).
+# Each tool is skipped when the pinned version is already there, so warm runs take seconds.
+# Usage: scripts/tools.sh [kustomize] [helm3] [helm4] [podman]   (no argument: all)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BIN="${TIERWALL_BIN_DIR:-$ROOT/.bin}"
+mkdir -p "$BIN"
+
+KUSTOMIZE_VERSION=v5.8.2
+HELM3_VERSION=v3.22.0
+HELM4_VERSION=v4.3.1
+
+# CGO off: static, faster to build, no compiler needed.
+export CGO_ENABLED=0
+
+log() { echo "tools: $*" >&2; }
+
+stamp_ok() { [[ -x "$BIN/$1" && -f "$BIN/.$1.version" && "$(cat "$BIN/.$1.version")" == "$2" ]]; }
+
+install_kustomize() {
+  if stamp_ok kustomize "$KUSTOMIZE_VERSION"; then return; fi
+  log "building kustomize $KUSTOMIZE_VERSION (about 3 minutes cold)"
+  local tmp; tmp="$(mktemp -d)"
+  GOBIN="$tmp" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+  mv "$tmp/kustomize" "$BIN/kustomize"; rm -rf "$tmp"
+  echo "$KUSTOMIZE_VERSION" > "$BIN/.kustomize.version"
+}
+
+install_helm() { # name module version
+  local name=$1 major=$2 version=$3
+  if stamp_ok "$name" "$version"; then return; fi
+  log "building $name $version (about 10 minutes cold)"
+  local tmp; tmp="$(mktemp -d)"
+  GOBIN="$tmp" go install \
+    -ldflags "-X helm.sh/helm/$major/internal/version.version=$version" \
+    "helm.sh/helm/$major/cmd/helm@$version"
+  mv "$tmp/helm" "$BIN/$name"; rm -rf "$tmp"
+  echo "$version" > "$BIN/.$name.version"
+}
+
+install_podman() {
+  if command -v podman >/dev/null && command -v runc >/dev/null; then return; fi
+  log "installing podman, buildah and runc from Debian"
+  local sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends podman buildah runc uidmap slirp4netns fuse-overlayfs >/dev/null
+}
+
+want=("$@"); [[ ${#want[@]} -gt 0 ]] || want=(kustomize helm3 helm4 podman)
+for t in "${want[@]}"; do
+  case "$t" in
+    kustomize) install_kustomize ;;
+    helm3) install_helm helm v3 "$HELM3_VERSION" ;;
+    helm4) install_helm helm4 v4 "$HELM4_VERSION" ;;
+    podman) install_podman ;;
+    *) echo "tools: unknown tool $t" >&2; exit 2 ;;
+  esac
+done
