@@ -28,6 +28,7 @@ func (s *Spec) Default() {
 	s.DNS.Default()
 	s.Monitoring.Default()
 	s.KubeAPI.Default()
+	s.defaultPolicies()
 }
 
 // Default fills the DNS profile's values where the user left them empty.

@@ -57,6 +57,26 @@ type Spec struct {
 
 	// KubeAPI allows egress to the Kubernetes API server. Off by default.
 	KubeAPI KubeAPI `json:"kubeAPI,omitempty"`
+
+	// Tiers derives allows between tiers from workload labels.
+	Tiers Tiers `json:"tiers,omitempty"`
+
+	// Allows are explicit allows, within or across namespaces.
+	Allows []Allow `json:"allows,omitempty"`
+
+	// IsolateNamespaces lists namespaces whose pods may all talk to each
+	// other, and to nothing outside unless another allow says so.
+	// Defaults to none.
+	IsolateNamespaces []string `json:"isolateNamespaces,omitempty"`
+
+	// ExternalEgress lets selected pods reach addresses outside the cluster.
+	ExternalEgress []ExternalEgress `json:"externalEgress,omitempty"`
+
+	// Zones isolates pods by a zone label (microsegmentation).
+	Zones Zones `json:"zones,omitempty"`
+
+	// WorkloadKinds adds kinds that run pods to the built-in table.
+	WorkloadKinds []WorkloadKind `json:"workloadKinds,omitempty"`
 }
 
 // DefaultDeny configures the default-deny-all policy of every namespace.

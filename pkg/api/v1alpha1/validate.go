@@ -53,6 +53,7 @@ func (s *Spec) Validate(prefix string) error {
 	s.DNS.validate(v)
 	s.Monitoring.validate(v)
 	s.KubeAPI.validate(v)
+	s.validatePolicies(v)
 	if len(v.errs) == 0 {
 		return nil
 	}
