@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -46,21 +47,22 @@ func Load(fc *yaml.RNode) (*Spec, Source, error) {
 	if err := fc.YNode().Decode(&raw); err != nil {
 		return nil, src, fmt.Errorf("reading functionConfig %s: %w", src, err)
 	}
+	// Problems are collected across every stage (top-level fields, shape,
+	// values), so one run reports them all: a value that does not fit its
+	// field is reported and left out, and the rest is still defaulted and
+	// validated.
+	var errs Errors
 	var prefix string
 	var specMap any
 	switch {
 	case meta.APIVersion == APIVersion && meta.Kind == Kind:
 		prefix = "spec."
-		v := &validator{}
-		for k := range raw {
+		for _, k := range sortedKeys(raw) {
 			switch k {
 			case "apiVersion", "kind", "metadata", "spec":
 			default:
-				v.add(k, "unknown field (settings go under spec)")
+				errs = append(errs, FieldError{Path: k, Message: "unknown field (settings go under spec)"})
 			}
-		}
-		if len(v.errs) > 0 {
-			return nil, src, v.errs
 		}
 		specMap = raw["spec"]
 		if specMap == nil {
@@ -69,10 +71,8 @@ func Load(fc *yaml.RNode) (*Spec, Source, error) {
 	case meta.APIVersion == "v1" && meta.Kind == "ConfigMap":
 		prefix = "data."
 		data, _ := raw["data"].(map[string]any)
-		m, errs := configMapToSpec(data)
-		if len(errs) > 0 {
-			return nil, src, errs
-		}
+		m, cmErrs := configMapToSpec(data)
+		errs = append(errs, cmErrs...)
 		specMap = m
 	default:
 		return nil, src, Errors{{Path: "kind", Message: fmt.Sprintf(
@@ -80,11 +80,10 @@ func Load(fc *yaml.RNode) (*Spec, Source, error) {
 			meta.APIVersion, meta.Kind, meta.Name, APIVersion, Kind)}}
 	}
 	v := &validator{prefix: prefix}
-	checkShape(v, "", specMap, reflect.TypeOf(spec))
-	if len(v.errs) > 0 {
-		sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Path < v.errs[j].Path })
-		return nil, src, v.errs
+	if !checkShape(v, "", specMap, reflect.TypeOf(spec)) {
+		specMap = map[string]any{}
 	}
+	errs = append(errs, v.errs...)
 	b, err := json.Marshal(specMap)
 	if err == nil {
 		err = sigsyaml.Unmarshal(b, &spec)
@@ -93,20 +92,33 @@ func Load(fc *yaml.RNode) (*Spec, Source, error) {
 		return nil, src, fmt.Errorf("decoding functionConfig %s: %w", src, err)
 	}
 	spec.Default()
-	if err := spec.Validate(prefix); err != nil {
+	var verrs Errors
+	if err := spec.Validate(prefix); err != nil && !errors.As(err, &verrs) {
 		return nil, src, err
+	}
+	for _, fe := range verrs {
+		if !underAny(fe.Path, errs) {
+			errs = append(errs, fe)
+		}
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
+		return nil, src, errs
 	}
 	return &spec, src, nil
 }
 
 // checkShape walks a decoded YAML value against the Go type it must fit and
 // records every unknown field and wrong type, so that one run reports them all.
-func checkShape(v *validator, path string, val any, t reflect.Type) {
+// It returns false when val does not fit; the caller leaves it out, and
+// checkShape itself removes the misfits inside mappings and lists, so what
+// remains decodes.
+func checkShape(v *validator, path string, val any, t reflect.Type) bool {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if val == nil {
-		return
+		return true
 	}
 	join := func(p, k string) string {
 		if p == "" {
@@ -118,8 +130,14 @@ func checkShape(v *validator, path string, val any, t reflect.Type) {
 	case reflect.Struct:
 		m, ok := val.(map[string]any)
 		if !ok {
-			v.add(orRoot(path), "must be a mapping, got %s", describe(val))
-			return
+			if path == "" {
+				// The whole spec: its path is the prefix itself ("spec").
+				v.errs = append(v.errs, FieldError{Path: strings.TrimSuffix(v.prefix, "."),
+					Message: fmt.Sprintf("must be a mapping, got %s", describe(val))})
+			} else {
+				v.add(path, "must be a mapping, got %s", describe(val))
+			}
+			return false
 		}
 		fields := map[string]reflect.Type{}
 		for i := 0; i < t.NumField(); i++ {
@@ -133,51 +151,78 @@ func checkShape(v *validator, path string, val any, t reflect.Type) {
 			ft, ok := fields[k]
 			if !ok {
 				v.add(join(path, k), "unknown field")
+				delete(m, k)
 				continue
 			}
-			checkShape(v, join(path, k), m[k], ft)
+			if !checkShape(v, join(path, k), m[k], ft) {
+				delete(m, k)
+			}
 		}
 	case reflect.Map:
 		m, ok := val.(map[string]any)
 		if !ok {
 			v.add(path, "must be a mapping, got %s", describe(val))
-			return
+			return false
 		}
 		for _, k := range sortedKeys(m) {
-			checkShape(v, join(path, k), m[k], t.Elem())
+			if m[k] == nil {
+				// A null would silently become "" (a label value that
+				// selects nothing the user meant).
+				v.add(join(path, k), "must not be null")
+				delete(m, k)
+			} else if !checkShape(v, join(path, k), m[k], t.Elem()) {
+				delete(m, k)
+			}
 		}
 	case reflect.Slice:
 		l, ok := val.([]any)
 		if !ok {
 			v.add(path, "must be a list, got %s", describe(val))
-			return
+			return false
 		}
 		for i, e := range l {
-			checkShape(v, fmt.Sprintf("%s[%d]", path, i), e, t.Elem())
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if e == nil {
+				v.add(p, "must not be null")
+			} else if !checkShape(v, p, e, t.Elem()) {
+				// Decoded as the zero value, so that the other elements
+				// keep their indexes and are still validated; Load drops
+				// the validation errors at this path.
+				l[i] = nil
+			}
 		}
 	case reflect.String:
 		if _, ok := val.(string); !ok {
 			v.add(path, "must be a string, got %s (quote it)", describe(val))
+			return false
 		}
 	case reflect.Bool:
 		if _, ok := val.(bool); !ok {
 			v.add(path, "must be true or false, got %s", describe(val))
+			return false
 		}
 	case reflect.Int32:
 		n, ok := val.(int)
 		if !ok {
 			v.add(path, "must be an integer, got %s", describe(val))
+			return false
 		} else if n < 0 || n > 1<<31-1 {
 			v.add(path, "%d is out of range", n)
+			return false
 		}
 	}
+	return true
 }
 
-func orRoot(p string) string {
-	if p == "" {
-		return "spec"
+// underAny reports whether path is, or lies under, the path of one of errs:
+// a value already reported as misshapen is not reported again.
+func underAny(path string, errs Errors) bool {
+	for _, fe := range errs {
+		if path == fe.Path || strings.HasPrefix(path, fe.Path+".") || strings.HasPrefix(path, fe.Path+"[") {
+			return true
+		}
 	}
-	return p
+	return false
 }
 
 func describe(val any) string {
@@ -203,8 +248,9 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // configMapToSpec turns ConfigMap data (string values, dotted keys) into the
-// nested form of a Spec. Lists are written "a,b" or as a YAML flow list,
-// mappings as "k=v,k2=v2" or YAML, booleans and numbers as usual.
+// nested form of a Spec, leaving out (and reporting) the keys it cannot read.
+// Lists are written "a,b" or as a YAML flow list, mappings as "k=v,k2=v2" or
+// YAML, booleans and numbers as usual.
 func configMapToSpec(data map[string]any) (map[string]any, Errors) {
 	v := &validator{prefix: "data."}
 	out := map[string]any{}
@@ -236,10 +282,7 @@ func configMapToSpec(data map[string]any) (map[string]any, Errors) {
 		}
 		m[parts[len(parts)-1]] = val
 	}
-	if len(v.errs) > 0 {
-		return nil, v.errs
-	}
-	return out, nil
+	return out, v.errs
 }
 
 // fieldType finds the Go type at a dotted json path of t.

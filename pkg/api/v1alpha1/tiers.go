@@ -1,5 +1,14 @@
 package v1alpha1
 
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
 // Tiers derives least-privilege allows from workload labels: each tier's
 // pods are reached only by the tier before it, on their declared ports.
 type Tiers struct {
@@ -137,5 +146,226 @@ func (s *Spec) defaultPolicies() {
 	}
 }
 
+
 // validatePolicies checks the tier and allow settings.
-func (s *Spec) validatePolicies(v *validator) {}
+func (s *Spec) validatePolicies(v *validator) {
+	seenTier := map[string]string{}
+	for i, t := range s.Tiers.Chain {
+		path := fmt.Sprintf("tiers.chain[%d]", i)
+		if t.Name == "" {
+			v.add(path+".name", "required")
+		}
+		for _, n := range append([]string{t.Name}, t.Aliases...) {
+			if n == "" {
+				continue
+			}
+			for _, msg := range validation.IsValidLabelValue(n) {
+				v.add(path, "tier %q is not a valid label value: %s", n, msg)
+			}
+			if prev, ok := seenTier[strings.ToLower(n)]; ok {
+				v.add(path, "tier name or alias %q is already used by %s", n, prev)
+			}
+			seenTier[strings.ToLower(n)] = path
+		}
+	}
+	for i, k := range s.Tiers.Labels {
+		for _, msg := range validation.IsQualifiedName(k) {
+			v.add(fmt.Sprintf("tiers.labels[%d]", i), "label key %q is invalid: %s", k, msg)
+		}
+	}
+	for i, p := range s.Tiers.Entry {
+		v.addAll(ValidatePeer(p, fmt.Sprintf("tiers.entry[%d]", i), s))
+	}
+	names := map[string]bool{}
+	for i, a := range s.Allows {
+		path := fmt.Sprintf("allows[%d]", i)
+		if a.Name != "" {
+			for _, msg := range validation.IsDNS1123Label(a.Name) {
+				v.add(path+".name", "%q: %s", a.Name, msg)
+			}
+			if names[a.Name] {
+				v.add(path+".name", "%q is used by another allow", a.Name)
+			}
+			names[a.Name] = true
+		}
+		if a.Namespace != "" {
+			v.namespace(path+".namespace", a.Namespace)
+		}
+		if len(a.From) == 0 {
+			v.add(path+".from", "required: list at least one peer (an allow from everywhere must say so, e.g. {namespaceLabels: {}})")
+		}
+		for j, p := range a.From {
+			v.addAll(ValidatePeer(p, fmt.Sprintf("%s.from[%d]", path, j), s))
+		}
+		v.addAll(ValidatePeer(a.To, path+".to", s))
+		if a.To.CIDR != "" {
+			v.add(path+".to.cidr", "an allow's destination is pods; use externalEgress for addresses")
+		}
+		v.addAll(ValidatePorts(a.Ports, path+".ports"))
+		if len(a.Ports) == 0 && a.To.Tier == "" && a.To.Workload == "" {
+			v.add(path+".ports", "required when to selects pods by labels (tierwall only knows the ports of tiers and workloads)")
+		}
+	}
+	for i, ns := range s.IsolateNamespaces {
+		v.namespace(fmt.Sprintf("isolateNamespaces[%d]", i), ns)
+	}
+	for i, x := range s.ExternalEgress {
+		path := fmt.Sprintf("externalEgress[%d]", i)
+		if x.Namespace == "" {
+			v.add(path+".namespace", "required")
+		} else {
+			v.namespace(path+".namespace", x.Namespace)
+		}
+		if x.Pods.CIDR != "" || x.Pods.NamespaceLabels != nil {
+			v.add(path+".pods", "must select pods of the namespace (tier, workload or podLabels)")
+		} else if x.Pods.Tier == "" && x.Pods.Workload == "" && len(x.Pods.PodLabels) == 0 {
+			v.add(path+".pods", "required: external egress is never given to a whole namespace by default (select a tier, workload or podLabels)")
+		}
+		v.addAll(ValidatePeer(x.Pods, path+".pods", s))
+		v.cidrs(path+".cidrs", x.CIDRs)
+		v.cidrs(path+".except", x.Except)
+		if len(x.Ports) == 0 {
+			v.add(path+".ports", "required")
+		}
+		v.addAll(ValidatePorts(x.Ports, path+".ports"))
+		for j, p := range x.Ports {
+			if _, err := strconv.Atoi(p.Port); err != nil {
+				v.add(fmt.Sprintf("%s.ports[%d]", path, j), "named port %q cannot resolve for addresses outside the cluster: use a number", p.Port)
+			}
+		}
+	}
+	for _, msg := range validation.IsQualifiedName(s.Zones.Key) {
+		v.add("zones.key", "label key %q is invalid: %s", s.Zones.Key, msg)
+	}
+	for i, z := range s.Zones.Isolated {
+		for _, msg := range validation.IsValidLabelValue(z) {
+			v.add(fmt.Sprintf("zones.isolated[%d]", i), "%q: %s", z, msg)
+		}
+		if z == "" {
+			v.add(fmt.Sprintf("zones.isolated[%d]", i), "must not be empty")
+		}
+	}
+	for i, c := range s.Zones.AllowCrossing {
+		from, to, ok := strings.Cut(c, "->")
+		if !ok || strings.TrimSpace(from) == "" || strings.TrimSpace(to) == "" {
+			v.add(fmt.Sprintf("zones.allowCrossing[%d]", i), "%q must read from-zone->to-zone (a zone or *)", c)
+		}
+	}
+	for i, k := range s.WorkloadKinds {
+		path := fmt.Sprintf("workloadKinds[%d]", i)
+		if k.Kind == "" {
+			v.add(path+".kind", "required")
+		}
+		if k.Template == "" {
+			v.add(path+".template", "required: the dotted path of the pod template, e.g. spec.template")
+		}
+	}
+}
+
+func (v *validator) addAll(errs []string) {
+	for _, e := range errs {
+		path, msg, _ := strings.Cut(e, ": ")
+		v.add(path, "%s", msg)
+	}
+}
+
+// ValidatePeer checks one peer and returns "path: message" strings.
+func ValidatePeer(p Peer, path string, s *Spec) []string {
+	var errs []string
+	add := func(field, format string, args ...any) {
+		errs = append(errs, path+field+": "+fmt.Sprintf(format, args...))
+	}
+	kinds := 0
+	for _, set := range []bool{p.CIDR != "", p.Tier != "", p.Workload != "", len(p.PodLabels) > 0} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds > 1 {
+		add("", "set only one of cidr, tier, workload or podLabels")
+	}
+	if kinds == 0 && p.Namespace == "" && p.NamespaceLabels == nil {
+		add("", "empty peer: name a tier, workload, podLabels, namespace, namespaceLabels or cidr")
+	}
+	if p.Namespace != "" && p.NamespaceLabels != nil {
+		add("", "set namespace or namespaceLabels, not both")
+	}
+	if p.CIDR != "" {
+		if p.Namespace != "" || p.NamespaceLabels != nil {
+			add("", "a cidr peer takes no namespace")
+		}
+		if _, _, err := net.ParseCIDR(p.CIDR); err != nil {
+			add(".cidr", "%q is not a CIDR", p.CIDR)
+		}
+	}
+	if len(p.Except) > 0 && p.CIDR == "" {
+		add(".except", "only with cidr")
+	}
+	for i, e := range p.Except {
+		if _, _, err := net.ParseCIDR(e); err != nil {
+			add(fmt.Sprintf(".except[%d]", i), "%q is not a CIDR", e)
+		}
+	}
+	if p.Tier != "" && s != nil {
+		found := false
+		for _, t := range s.Tiers.Chain {
+			for _, n := range append([]string{t.Name}, t.Aliases...) {
+				if strings.EqualFold(n, p.Tier) {
+					found = true
+				}
+			}
+		}
+		if !found {
+			add(".tier", "%q is no tier of spec.tiers.chain", p.Tier)
+		}
+	}
+	if p.Namespace != "" {
+		for _, msg := range validation.IsDNS1123Label(p.Namespace) {
+			add(".namespace", "%q is not a valid namespace name: %s", p.Namespace, msg)
+		}
+	}
+	for _, m := range []struct {
+		field  string
+		labels map[string]string
+	}{{".podLabels", p.PodLabels}, {".namespaceLabels", p.NamespaceLabels}} {
+		for k, val := range m.labels {
+			for _, msg := range validation.IsQualifiedName(k) {
+				add(m.field, "label key %q is invalid: %s", k, msg)
+			}
+			for _, msg := range validation.IsValidLabelValue(val) {
+				add(m.field+"."+k, "label value %q is invalid: %s", val, msg)
+			}
+		}
+	}
+	return errs
+}
+
+// ValidatePorts checks configured ports and returns "path: message" strings.
+func ValidatePorts(ps []PortSpec, path string) []string {
+	var errs []string
+	for i, p := range ps {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		switch p.Protocol {
+		case "", "TCP", "UDP", "SCTP":
+		default:
+			errs = append(errs, fmt.Sprintf("%s.protocol: %q must be TCP, UDP or SCTP", at, p.Protocol))
+		}
+		n, err := strconv.Atoi(p.Port)
+		if err != nil {
+			for _, msg := range validation.IsValidPortName(p.Port) {
+				errs = append(errs, fmt.Sprintf("%s.port: %q is neither a port number nor a valid port name: %s", at, p.Port, msg))
+			}
+			if p.EndPort != 0 {
+				errs = append(errs, fmt.Sprintf("%s.endPort: cannot be combined with a named port", at))
+			}
+			continue
+		}
+		if n < 1 || n > 65535 {
+			errs = append(errs, fmt.Sprintf("%s.port: %d is out of range 1-65535", at, n))
+		}
+		if p.EndPort != 0 && (p.EndPort < int32(n) || p.EndPort > 65535) {
+			errs = append(errs, fmt.Sprintf("%s.endPort: %d must be between port %d and 65535", at, p.EndPort, n))
+		}
+	}
+	return errs
+}
