@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -119,6 +120,14 @@ func checkShape(v *validator, path string, val any, t reflect.Type) bool {
 	}
 	if val == nil {
 		return true
+	}
+	if t == reflect.TypeOf(intstr.IntOrString{}) {
+		switch val.(type) {
+		case string, int:
+			return true
+		}
+		v.add(path, "must be a port number or name, got %s", describe(val))
+		return false
 	}
 	join := func(p, k string) string {
 		if p == "" {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -58,8 +59,8 @@ type Peer struct {
 
 // PortSpec is a port by number or name, with a protocol (TCP by default).
 type PortSpec struct {
-	// Port is a number ("8080") or the name of a container port ("http").
-	Port string `json:"port"`
+	// Port is a number (8080) or the name of a container port (http).
+	Port intstr.IntOrString `json:"port"`
 	// Protocol is TCP, UDP or SCTP. Defaults to TCP.
 	Protocol string `json:"protocol,omitempty"`
 	// EndPort makes Port..EndPort a range (numbers only).
@@ -229,8 +230,8 @@ func (s *Spec) validatePolicies(v *validator) {
 		}
 		v.addAll(ValidatePorts(x.Ports, path+".ports"))
 		for j, p := range x.Ports {
-			if _, err := strconv.Atoi(p.Port); err != nil {
-				v.add(fmt.Sprintf("%s.ports[%d]", path, j), "named port %q cannot resolve for addresses outside the cluster: use a number", p.Port)
+			if p.Port.Type == intstr.String {
+				v.add(fmt.Sprintf("%s.ports[%d]", path, j), "named port %q cannot resolve for addresses outside the cluster: use a number", p.Port.StrVal)
 			}
 		}
 	}
@@ -350,10 +351,10 @@ func ValidatePorts(ps []PortSpec, path string) []string {
 		default:
 			errs = append(errs, fmt.Sprintf("%s.protocol: %q must be TCP, UDP or SCTP", at, p.Protocol))
 		}
-		n, err := strconv.Atoi(p.Port)
+		n, err := strconv.Atoi(p.Port.String())
 		if err != nil {
-			for _, msg := range validation.IsValidPortName(p.Port) {
-				errs = append(errs, fmt.Sprintf("%s.port: %q is neither a port number nor a valid port name: %s", at, p.Port, msg))
+			for _, msg := range validation.IsValidPortName(p.Port.String()) {
+				errs = append(errs, fmt.Sprintf("%s.port: %q is neither a port number nor a valid port name: %s", at, p.Port.String(), msg))
 			}
 			if p.EndPort != 0 {
 				errs = append(errs, fmt.Sprintf("%s.endPort: cannot be combined with a named port", at))
