@@ -6,7 +6,9 @@
 package inject
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -14,12 +16,19 @@ import (
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/baseline"
 	"github.com/tierwall/tierwall/pkg/emit"
+	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
 	"github.com/tierwall/tierwall/pkg/scope"
+	"github.com/tierwall/tierwall/pkg/service"
+	"github.com/tierwall/tierwall/pkg/tier"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
+
+// ErrFindings is returned when the run found errors in its input (they are
+// in Output.Results); nothing is generated then.
+var ErrFindings = errors.New("the input has errors")
 
 // Engine derives the policies for one configuration.
 type Engine struct {
@@ -50,7 +59,16 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	set, rs := scope.Find(e.Spec, objs)
 	out.Results = append(out.Results, rs...)
 
+	var extra []workload.Kind
+	for _, k := range e.Spec.WorkloadKinds {
+		wk := workload.Kind{Group: k.Group, Kind: k.Kind, Template: strings.Split(k.Template, ".")}
+		if k.Selector != "" {
+			wk.Selector = strings.Split(k.Selector, ".")
+		}
+		extra = append(extra, wk)
+	}
 	var workloads []workload.Workload
+	var services []service.Service
 	for _, o := range objs {
 		if o.LocalConfig() || o.ManagedByTierwall() {
 			continue
@@ -59,12 +77,32 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 		if !ok {
 			continue
 		}
-		if w, ok := workload.Extract(o, ns, nil); ok {
+		if w, ok := workload.Extract(o, ns, extra); ok {
 			workloads = append(workloads, w)
+		} else if s, ok := service.Extract(o, ns); ok {
+			services = append(services, s)
 		}
 	}
 	gen, rs := baseline.Derive(e.Spec, set, workloads)
 	out.Results = append(out.Results, rs...)
+
+	derived := tier.Derive(tier.Input{Spec: e.Spec, Set: set, Workloads: workloads, Services: services})
+	out.Results = append(out.Results, derived.Results...)
+	gen = append(gen, derived.Policies...)
+	rendered, rs := graph.Render(derived.Edges, graph.Options{
+		IngressDenied: *e.Spec.DefaultDeny.Ingress,
+		EgressDenied:  *e.Spec.DefaultDeny.Egress,
+		InScope: func(name string) bool {
+			ns, ok := set.Get(name)
+			return ok && ns.InScope()
+		},
+	})
+	out.Results = append(out.Results, rs...)
+	gen = append(gen, rendered...)
+	if result.HasErrors(out.Results) {
+		result.Sort(out.Results)
+		return Output{Results: out.Results}, ErrFindings
+	}
 
 	existing := map[string]manifest.Object{}
 	for _, o := range objs {

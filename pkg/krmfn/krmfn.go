@@ -60,6 +60,11 @@ func Run(doc *yaml.Node, stdout, stderr io.Writer) int {
 		return failConfig(stdout, stderr, itemNodes, src, err)
 	}
 	out, err := inject.Engine{Spec: spec}.Run(objs)
+	if errors.Is(err, inject.ErrFindings) {
+		result.Print(stderr, out.Results, result.Warning)
+		_ = write(stdout, itemNodes, nil, out.Results)
+		return 1
+	}
 	if err != nil {
 		return fail(stdout, stderr, itemNodes, err)
 	}

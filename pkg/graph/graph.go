@@ -1,0 +1,136 @@
+// Package graph holds who may talk to whom, and why: endpoints (workloads,
+// labelled pods, namespaces, address ranges) and the edges between them,
+// each with its ports and the reason it exists. Render turns the edges into
+// least-privilege NetworkPolicies, one per subject and direction, with both
+// ends emitted when both are in scope.
+package graph
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/tierwall/tierwall/pkg/workload"
+)
+
+// Kind of endpoint.
+type Kind int
+
+// Endpoint kinds.
+const (
+	// Workload is the pods of one workload, selected by its selector.
+	Workload Kind = iota
+	// Pods is pods selected by labels (in Namespace, or in the namespaces
+	// NamespaceLabels select).
+	Pods
+	// CIDR is an address range.
+	CIDR
+)
+
+// Endpoint is one end of an edge.
+type Endpoint struct {
+	Kind Kind
+	// Namespace of the pods ("" is the release namespace, unless
+	// NamespaceLabels is set, in which case it is unused).
+	Namespace string
+	// NamespaceLabels select the namespaces of Pods endpoints across the
+	// cluster instead of Namespace; an empty non-nil map selects all.
+	NamespaceLabels map[string]string
+	// Selector are the pod labels (empty: every pod).
+	Selector map[string]string
+	// Name names the subject in policy names (a workload's name, or a
+	// configured name for Pods).
+	Name string
+	// Workload is set for Workload endpoints.
+	Workload *workload.Workload
+	// CIDR and Except for address ranges.
+	CIDR   string
+	Except []string
+	// Zone is the endpoint's security zone label value ("" for none).
+	Zone string
+}
+
+// Selectable reports whether the endpoint is pods of one known namespace, so
+// that a policy can be written there selecting them.
+func (e Endpoint) Selectable() bool {
+	return (e.Kind == Workload || e.Kind == Pods) && e.NamespaceLabels == nil
+}
+
+// Describe names the endpoint for reasons and messages.
+func (e Endpoint) Describe() string {
+	ns := e.Namespace
+	if ns == "" {
+		ns = "(release namespace)"
+	}
+	switch e.Kind {
+	case Workload:
+		return fmt.Sprintf("%s %s/%s", e.Workload.Kind, ns, e.Workload.Name)
+	case CIDR:
+		if len(e.Except) > 0 {
+			return fmt.Sprintf("%s except %s", e.CIDR, strings.Join(e.Except, ","))
+		}
+		return e.CIDR
+	}
+	pods := "all pods"
+	if len(e.Selector) > 0 {
+		pods = "pods " + Labels(e.Selector)
+	}
+	if e.NamespaceLabels != nil {
+		if len(e.NamespaceLabels) == 0 {
+			return pods + " in every namespace"
+		}
+		return fmt.Sprintf("%s in namespaces %s", pods, Labels(e.NamespaceLabels))
+	}
+	return fmt.Sprintf("%s in namespace %s", pods, ns)
+}
+
+// Edge allows traffic from one endpoint to another on some ports.
+type Edge struct {
+	From, To Endpoint
+	// Ports on the destination; empty means every port (only ever used for
+	// explicitly configured allows, never inferred).
+	Ports []networkingv1.NetworkPolicyPort
+	// Reason says why the edge exists and where it came from.
+	Reason string
+}
+
+// FromWorkload returns the endpoint of a workload.
+func FromWorkload(w *workload.Workload, zoneKey string) Endpoint {
+	return Endpoint{Kind: Workload, Namespace: w.Namespace, Selector: w.Selector, Name: w.Name, Workload: w, Zone: w.PodLabels[zoneKey]}
+}
+
+// Labels writes labels as k=v,k2=v2 in key order.
+func Labels(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+// PortsString writes ports as TCP/8080, UDP/53, TCP/http.
+func PortsString(ports []networkingv1.NetworkPolicyPort) string {
+	if len(ports) == 0 {
+		return "every port"
+	}
+	parts := make([]string, len(ports))
+	for i, p := range ports {
+		proto := "TCP"
+		if p.Protocol != nil {
+			proto = string(*p.Protocol)
+		}
+		s := proto + "/" + p.Port.String()
+		if p.EndPort != nil {
+			s += fmt.Sprintf("-%d", *p.EndPort)
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, ", ")
+}

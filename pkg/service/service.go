@@ -1,0 +1,122 @@
+// Package service reads Services and maps their ports to the ports of the
+// pods behind them: Service port -> targetPort (number or name) -> the
+// container port the pod declares. Policies match pod ports, never Service
+// ports, because NetworkPolicy is enforced after the Service's DNAT.
+package service
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/workload"
+)
+
+// Port is one port of a Service.
+type Port struct {
+	Name     string
+	Port     int32
+	Protocol string
+	// TargetPort as written: a number, a name, or "" (then it is Port).
+	TargetPort string
+}
+
+// Service is a v1 Service of the stream.
+type Service struct {
+	Object    manifest.Object
+	Namespace string
+	Name      string
+	Type      string
+	Headless  bool
+	// Selector is nil for Services without selectors (their endpoints are
+	// managed by hand and cannot be resolved).
+	Selector map[string]string
+	Ports    []Port
+	// LoadBalancerSourceRanges restricts who reaches a LoadBalancer.
+	LoadBalancerSourceRanges []string
+}
+
+// Extract reads a Service, or returns false for other kinds.
+func Extract(o manifest.Object, namespace string) (Service, bool) {
+	if o.Kind != "Service" || o.APIVersion != "v1" {
+		return Service{}, false
+	}
+	s := Service{
+		Object:    o,
+		Namespace: namespace,
+		Name:      o.Name,
+		Type:      manifest.String(o.Node, "spec", "type"),
+		Headless:  manifest.String(o.Node, "spec", "clusterIP") == "None",
+		Selector:  manifest.StringMap(o.Node, "spec", "selector"),
+	}
+	if s.Type == "" {
+		s.Type = "ClusterIP"
+	}
+	for _, r := range manifest.Items(o.Node, "spec", "loadBalancerSourceRanges") {
+		if r != nil && r.Value != "" {
+			s.LoadBalancerSourceRanges = append(s.LoadBalancerSourceRanges, r.Value)
+		}
+	}
+	for _, p := range manifest.Items(o.Node, "spec", "ports") {
+		n, err := strconv.Atoi(manifest.String(p, "port"))
+		if err != nil {
+			continue
+		}
+		proto := strings.ToUpper(manifest.String(p, "protocol"))
+		if proto == "" {
+			proto = "TCP"
+		}
+		s.Ports = append(s.Ports, Port{
+			Name: manifest.String(p, "name"), Port: int32(n), Protocol: proto,
+			TargetPort: manifest.String(p, "targetPort"),
+		})
+	}
+	return s, true
+}
+
+// Selects reports whether the Service's selector picks the workload's pods.
+func (s Service) Selects(w workload.Workload) bool {
+	if len(s.Selector) == 0 || s.Namespace != w.Namespace {
+		return false
+	}
+	for k, v := range s.Selector {
+		if w.PodLabels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Target resolves a Service port to the workload's pod port. ok is false
+// when a named targetPort names no container port of the workload.
+// declared is false when a numbered target is not among the declared ports
+// (the pod may still listen on it).
+func (s Service) Target(p Port, w workload.Workload) (port workload.Port, declared, ok bool) {
+	t := p.TargetPort
+	if t == "" {
+		t = strconv.Itoa(int(p.Port))
+	}
+	if n, err := strconv.Atoi(t); err == nil {
+		for _, wp := range w.Ports {
+			if wp.Port == int32(n) && wp.Protocol == p.Protocol {
+				return wp, true, true
+			}
+		}
+		return workload.Port{Port: int32(n), Protocol: p.Protocol}, false, true
+	}
+	for _, wp := range w.Ports {
+		if wp.Name == t {
+			return wp, true, true
+		}
+	}
+	return workload.Port{}, false, false
+}
+
+// Ref names the Service for messages.
+func (s Service) Ref() string {
+	ns := s.Namespace
+	if ns == "" {
+		ns = "(release namespace)"
+	}
+	return "Service " + ns + "/" + s.Name
+}
