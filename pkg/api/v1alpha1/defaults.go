@@ -1,5 +1,10 @@
 package v1alpha1
 
+import (
+	"fmt"
+	"net"
+)
+
 // Well-known defaults, exported so that docs, tests and other packages name
 // the same values.
 var (
@@ -52,7 +57,15 @@ func (d *DNS) Default() {
 				d.NodeLocalIP = DefaultNodeLocalIP
 			}
 			if len(d.CIDRs) == 0 {
-				d.CIDRs = []string{d.NodeLocalIP + "/32"}
+				// An address that does not parse gets no CIDR: Validate
+				// reports it at dns.nodeLocalIP, where the user wrote it.
+				if ip := net.ParseIP(d.NodeLocalIP); ip != nil {
+					bits := 128
+					if ip.To4() != nil {
+						bits = 32
+					}
+					d.CIDRs = []string{fmt.Sprintf("%s/%d", d.NodeLocalIP, bits)}
+				}
 			}
 		}
 	case DNSProfileOpenShift:

@@ -132,7 +132,14 @@ func (v *validator) ports(path string, ports []int32) {
 func (v *validator) cidrs(path string, cidrs []string) {
 	for i, c := range cidrs {
 		if _, _, err := net.ParseCIDR(c); err != nil {
-			v.add(fmt.Sprintf("%s[%d]", path, i), "%q is not a CIDR (write a single address as %s/32)", c, c)
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if ip := net.ParseIP(c); ip == nil {
+				v.add(p, "%q is not a CIDR", c)
+			} else if ip.To4() != nil {
+				v.add(p, "%q is not a CIDR (write a single address as %s/32)", c, c)
+			} else {
+				v.add(p, "%q is not a CIDR (write a single address as %s/128)", c, c)
+			}
 		}
 	}
 }
