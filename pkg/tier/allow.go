@@ -8,7 +8,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/graph"
@@ -149,7 +149,7 @@ func (d *deriver) annotations() {
 			}
 			field := "metadata.annotations." + AllowFromAnnotation
 			var peers []v1alpha1.Peer
-			if err := yaml.Unmarshal([]byte(raw), &peers); err != nil || len(peers) == 0 {
+			if err := sigsyaml.UnmarshalStrict([]byte(raw), &peers); err != nil || len(peers) == 0 {
 				d.out.Results = append(d.out.Results, result.New(result.Error, result.RefOf(w.Object), field,
 					"%s must be a YAML list of peers (e.g. [{tier: frontend}, {namespace: monitoring, podLabels: {app: grafana}}]): %v", AllowFromAnnotation, err))
 				continue
