@@ -1,0 +1,230 @@
+// Package postrender is the Helm post-renderer front end: it reads the
+// multi-document stream Helm renders, runs the same engine as the KRM
+// function, and writes the stream back byte for byte with the generated
+// policies after it. Errors exit non-zero with the reason on stderr (Helm 3
+// shows it); as a Helm 4 plugin, which loses stderr, the reason also travels
+// in the output as a document Helm rejects, naming it (see errorDocument).
+package postrender
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/inject"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/stream"
+	"github.com/tierwall/tierwall/pkg/version"
+)
+
+// HookAnnotation marks a Helm hook.
+const HookAnnotation = "helm.sh/hook"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// Main runs the post-renderer with the process's environment and files and
+// returns its exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return Command{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile}.Run(args)
+}
+
+// Command is one run of the post-renderer with its I/O, so that tests run
+// exactly what the binary runs.
+type Command struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment (HELM_NAMESPACE only).
+	Getenv func(string) string
+	// ReadFile reads the --config file.
+	ReadFile func(string) ([]byte, error)
+}
+
+// Run runs the post-renderer and returns its exit code. Nothing reaches
+// stdout unless the whole run succeeds (or, as a Helm 4 plugin, fails and
+// reports it there).
+func (c Command) Run(args []string) int {
+	cfg, err := ParseArgs(args, c.Getenv)
+	if err != nil {
+		return c.fail(wantsHelm4(args), exitUsage, err)
+	}
+	switch {
+	case cfg.Help:
+		fmt.Fprint(c.Stdout, Usage)
+		return exitOK
+	case cfg.Version:
+		fmt.Fprintf(c.Stdout, "tierwall-postrender %s\n", version.Version)
+		return exitOK
+	}
+	spec, err := LoadConfig(cfg, c.ReadFile)
+	if err != nil {
+		return c.fail(cfg.Helm4Plugin, exitError, err)
+	}
+	in, err := io.ReadAll(c.Stdin)
+	if err != nil {
+		return c.fail(cfg.Helm4Plugin, exitError, fmt.Errorf("reading stdin: %w", err))
+	}
+	out, results, err := Render(in, spec)
+	if err != nil {
+		return c.fail(cfg.Helm4Plugin, exitError, err)
+	}
+	result.Print(c.Stderr, results, result.Warning)
+	if _, err := c.Stdout.Write(out); err != nil {
+		fmt.Fprintf(c.Stderr, "tierwall-postrender: writing stdout: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// fail reports err on stderr and returns code; as a Helm 4 plugin it also
+// writes the error document to stdout and returns 0, the only way Helm 4
+// shows the reason (it discards the stderr and the stdout of a failed plugin).
+func (c Command) fail(helm4 bool, code int, err error) int {
+	msg := "tierwall-postrender: " + err.Error()
+	fmt.Fprintln(c.Stderr, msg)
+	if !helm4 {
+		return code
+	}
+	if _, werr := c.Stdout.Write(errorDocument(msg)); werr != nil {
+		return code
+	}
+	return exitOK
+}
+
+// LoadConfig reads the --config file, if any, merges the flags into it and
+// returns the defaulted, validated Spec.
+func LoadConfig(cfg Config, readFile func(string) ([]byte, error)) (*v1alpha1.Spec, error) {
+	var fc *yaml.RNode
+	if cfg.ConfigFile != "" {
+		data, err := readFile(cfg.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --config: %w", err)
+		}
+		s, err := stream.Parse(data)
+		if err != nil {
+			return nil, fmt.Errorf("reading --config %s: %w", cfg.ConfigFile, err)
+		}
+		if len(s.Objects) != 1 {
+			return nil, fmt.Errorf("reading --config %s: it holds %d objects, want one %s/%s or v1/ConfigMap",
+				cfg.ConfigFile, len(s.Objects), v1alpha1.APIVersion, v1alpha1.Kind)
+		}
+		fc = yaml.NewRNode(s.Objects[0].Node)
+	}
+	spec, src, err := v1alpha1.LoadWithOverrides(fc, cfg.Overrides)
+	if err != nil {
+		return nil, configError(cfg, src, err)
+	}
+	return spec, nil
+}
+
+// configError lists every field error on its own line.
+func configError(cfg Config, src v1alpha1.Source, err error) error {
+	where := "the command-line settings"
+	if cfg.ConfigFile != "" {
+		where = fmt.Sprintf("--config %s (%s)", cfg.ConfigFile, src)
+	}
+	var fes v1alpha1.Errors
+	if !errors.As(err, &fes) {
+		return fmt.Errorf("loading %s: %w", where, err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid configuration in %s:", where)
+	for _, fe := range fes {
+		fmt.Fprintf(&b, "\n  %s: %s", fe.Path, fe.Message)
+	}
+	return errors.New(b.String())
+}
+
+// Render returns the output stream for input: input byte for byte (with a
+// final newline added when missing), then the generated policies, each
+// after a "---" line, sorted by namespace and name. Blank input gives empty
+// output (helm template --output-dir sends none).
+func Render(input []byte, spec *v1alpha1.Spec) ([]byte, framework.Results, error) {
+	s, err := stream.Parse(input)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the manifests on stdin: %w", err)
+	}
+	if s.Blank() {
+		return nil, nil, nil
+	}
+	var out bytes.Buffer
+	out.Grow(len(input) + 4096)
+	out.Write(input)
+	if input[len(input)-1] != '\n' {
+		out.WriteByte('\n')
+	}
+	if onlyHooks(s.Objects) {
+		return out.Bytes(), framework.Results{result.New(result.Info, nil, "",
+			"the input holds only Helm hooks (Helm 4 post-render strategy \"separate\"): no policies are generated for them, the run with the release's manifests generates them")}, nil
+	}
+	res, err := inject.Engine{Spec: spec}.Run(s.Objects)
+	if err != nil {
+		return nil, nil, err
+	}
+	results := append(res.Results, releaseNamespaceClash(spec, res)...)
+	for i, n := range res.Nodes {
+		if i > 0 || !s.EndsWithSeparator() {
+			out.WriteString("---\n")
+		}
+		text, err := yaml.String(n)
+		if err != nil {
+			return nil, nil, fmt.Errorf("writing policy %s: %w", res.Policies[i].Policy.Name, err)
+		}
+		out.WriteString(text)
+	}
+	result.Sort(results)
+	return out.Bytes(), results, nil
+}
+
+// onlyHooks reports whether objs is not empty and every object is a Helm hook.
+func onlyHooks(objs []manifest.Object) bool {
+	for _, o := range objs {
+		if _, ok := o.Annotations[HookAnnotation]; !ok {
+			return false
+		}
+	}
+	return len(objs) > 0
+}
+
+// releaseNamespaceClash warns when policies go both to the unnamed release
+// namespace and to named namespaces: charts that set metadata.namespace on
+// some objects only ({{ .Release.Namespace }}) would get every policy twice
+// in the release namespace.
+func releaseNamespaceClash(spec *v1alpha1.Spec, out inject.Output) framework.Results {
+	if spec.Namespace != "" {
+		return nil
+	}
+	named := map[string]bool{}
+	release := false
+	for _, g := range out.Policies {
+		if g.Policy.Namespace == "" {
+			release = true
+		} else {
+			named[g.Policy.Namespace] = true
+		}
+	}
+	if !release || len(named) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(named))
+	for n := range named {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return framework.Results{result.New(result.Warning, nil, "spec.namespace",
+		"policies are generated for objects without metadata.namespace (written without a namespace, for the release namespace) and for namespace %s: if the release namespace is one of them, pass --namespace NAME so that its policies are not generated twice",
+		strings.Join(names, ", "))}
+}

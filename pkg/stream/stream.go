@@ -1,0 +1,244 @@
+// Package stream reads a plain multi-document YAML stream (what Helm hands a
+// post-renderer, what kubectl applies) into tierwall's object model without
+// losing a byte: it splits the stream on "---" lines, keeps each document's
+// bytes as read, and parses each document once into a node from which
+// manifest.Objects are built. Empty and comment-only documents keep their
+// bytes but hold no object. Nothing is re-encoded, so writers can copy the
+// input through verbatim.
+package stream
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/tierwall/tierwall/pkg/manifest"
+)
+
+// Document is one document of a stream.
+type Document struct {
+	// Position of the document in the stream, from 0, counting every
+	// document, empty ones included.
+	Position int
+	// Line is the line of the stream, from 1, where the document starts (its
+	// "---" separator line, if it has one).
+	Line int
+	// Raw is the document's bytes exactly as read, its leading separator line
+	// included.
+	Raw []byte
+	// Source is the template path of a Helm "# Source: path" comment in the
+	// document, or "".
+	Source string
+	// Nodes are the parsed objects of the document: none for an empty or
+	// comment-only document, one in the usual case (more only when the
+	// document uses "..." end markers to hold several).
+	Nodes []*yaml.Node
+}
+
+// Describe names the document for messages: "document 3 (line 40, # Source:
+// chart/templates/api.yaml)".
+func (d Document) Describe() string {
+	s := fmt.Sprintf("document %d (line %d", d.Position, d.Line)
+	if d.Source != "" {
+		s += ", # Source: " + d.Source
+	}
+	return s + ")"
+}
+
+// Stream is a parsed multi-document stream.
+type Stream struct {
+	// Raw is the whole input as read.
+	Raw []byte
+	// Documents in input order.
+	Documents []Document
+	// Objects are the objects of the stream in input order; Object.Index is
+	// the object's position among them, from 0.
+	Objects []manifest.Object
+	// DocumentOf maps each object's Index to its document's Position.
+	DocumentOf []int
+}
+
+// Read reads all of r and parses it.
+func Read(r io.Reader) (*Stream, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data)
+}
+
+// Parse splits data into documents and parses each of them once. A document
+// that is not valid YAML, or whose content is not a mapping, is an error that
+// names the document, its line and its Helm source file.
+func Parse(data []byte) (*Stream, error) {
+	s := &Stream{Raw: data}
+	for i, chunk := range Split(data) {
+		doc := Document{Position: i, Line: chunk.Line, Raw: chunk.Raw, Source: sourceOf(chunk.Raw)}
+		nodes, err := parseDocument(chunk.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s is not valid YAML: %v", doc.Describe(), shiftLines(err, chunk.Line))
+		}
+		for _, n := range nodes {
+			if n.Kind != yaml.MappingNode {
+				return nil, fmt.Errorf("%s is not a Kubernetes object: it holds %s, not a mapping", doc.Describe(), kindName(n))
+			}
+			s.Objects = append(s.Objects, manifest.FromNode(len(s.Objects), n))
+			s.DocumentOf = append(s.DocumentOf, i)
+		}
+		doc.Nodes = nodes
+		s.Documents = append(s.Documents, doc)
+	}
+	return s, nil
+}
+
+// Blank reports whether the stream holds no object and nothing but
+// whitespace (comments count as content, separators do not).
+func (s *Stream) Blank() bool {
+	return len(bytes.TrimSpace(s.Raw)) == 0
+}
+
+// EndsWithSeparator reports whether the last line with content is a bare
+// "---" separator, so that a writer appending documents needs none of its own.
+func (s *Stream) EndsWithSeparator() bool {
+	if len(s.Documents) == 0 {
+		return false
+	}
+	last := s.Documents[len(s.Documents)-1].Raw
+	line, rest, _ := bytes.Cut(last, []byte("\n"))
+	return isSeparator(line) && len(bytes.TrimSpace(bytes.TrimPrefix(line, []byte("---")))) == 0 &&
+		len(bytes.TrimSpace(rest)) == 0
+}
+
+// Chunk is the raw text of one document and the line it starts on.
+type Chunk struct {
+	Raw  []byte
+	Line int
+}
+
+// Split cuts data before every document separator line: a line that starts
+// with "---" followed by the end of the line, a space or a tab. Each chunk
+// keeps its separator line; concatenating the chunks gives data back. Text
+// before the first separator is a chunk of its own (the first document of a
+// stream needs no separator), unless it is empty.
+func Split(data []byte) []Chunk {
+	var chunks []Chunk
+	start, startLine, line := 0, 1, 1
+	for pos := 0; pos < len(data); {
+		end := bytes.IndexByte(data[pos:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = pos + end + 1
+		}
+		if pos > start && isSeparator(data[pos:next]) {
+			chunks = append(chunks, Chunk{Raw: data[start:pos], Line: startLine})
+			start, startLine = pos, line
+		}
+		pos = next
+		line++
+	}
+	if start < len(data) {
+		chunks = append(chunks, Chunk{Raw: data[start:], Line: startLine})
+	}
+	return chunks
+}
+
+// isSeparator reports whether line (with or without its newline) is a YAML
+// document start marker: "---" alone or followed by a blank.
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	if len(line) == 3 {
+		return true
+	}
+	switch line[3] {
+	case ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// parseDocument decodes the YAML documents of one chunk (usually one, none
+// when the chunk is empty or holds only comments).
+func parseDocument(raw []byte) ([]*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var out []*yaml.Node
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(n.Content) == 0 {
+			continue
+		}
+		root := n.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue // "~" or "null" alone: nothing to apply
+		}
+		out = append(out, root)
+	}
+}
+
+// sourceOf returns the path of the first "# Source: path" comment line.
+func sourceOf(raw []byte) string {
+	const prefix = "# Source: "
+	for len(raw) > 0 {
+		line, rest, _ := bytes.Cut(raw, []byte("\n"))
+		t := bytes.TrimSpace(line)
+		if bytes.HasPrefix(t, []byte(prefix)) {
+			return string(bytes.TrimSpace(t[len(prefix):]))
+		}
+		if len(t) > 0 && t[0] != '#' && !isSeparator(t) {
+			return "" // Helm writes the comment before the object
+		}
+		raw = rest
+	}
+	return ""
+}
+
+// shiftLines rewrites the "line N" of a YAML error, counted within a
+// document, into a line of the whole stream.
+func shiftLines(err error, first int) string {
+	msg := err.Error()
+	const marker = "line "
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, marker)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		b.WriteString(msg[:i+len(marker)])
+		msg = msg[i+len(marker):]
+		n := 0
+		digits := 0
+		for digits < len(msg) && msg[digits] >= '0' && msg[digits] <= '9' {
+			n = n*10 + int(msg[digits]-'0')
+			digits++
+		}
+		if digits == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%d", n+first-1)
+		msg = msg[digits:]
+	}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("the scalar %q", n.Value)
+	default:
+		return "an alias"
+	}
+}
