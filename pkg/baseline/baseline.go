@@ -129,14 +129,25 @@ func dnsPorts(ports []int32) []networkingv1.NetworkPolicyPort {
 }
 
 // dnsIngress admits every pod's DNS queries when the DNS namespace itself is
-// in scope (and so default-denied).
+// in scope (and so default-denied), and warns that the DNS pods' own egress
+// is denied there.
 func (d *deriver) dnsIngress() {
 	c := d.spec.DNS
-	if c.Namespace == "" || !d.ingressDenied() {
+	if c.Namespace == "" {
 		return
 	}
 	ns, ok := d.set.Get(c.Namespace)
 	if !ok || !ns.InScope() {
+		return
+	}
+	if d.egressDenied() {
+		// The resolvers' own egress (upstream servers, the API server their
+		// kubernetes plugin watches) is not something tierwall can know.
+		d.results = append(d.results, result.New(result.Warning, nsRef(ns), "spec.dns.namespace",
+			"namespace %s holds the DNS pods (config spec.dns) and is default-denied: their egress to upstream resolvers and the API server is not allowed, which breaks name resolution for the whole cluster; skip the namespace or allow that egress",
+			ns.Display()))
+	}
+	if !d.ingressDenied() {
 		return
 	}
 	g := policy.New(ns.Name, DNSIngressName, c.PodLabels, fmt.Sprintf(
@@ -156,9 +167,18 @@ func isMetricsPortName(name string) bool {
 	return name == "metrics" || name == "http-metrics" || strings.HasSuffix(name, "-metrics")
 }
 
+// prometheusEgressDenied reports whether Prometheus's own namespace is in
+// scope with egress default-denied, so that it needs egress to what it scrapes.
+func (d *deriver) prometheusEgressDenied() bool {
+	ns, ok := d.set.Get(d.spec.Monitoring.Namespace)
+	return d.egressDenied() && ok && ns.InScope()
+}
+
 func (d *deriver) monitoring(ns scope.Namespace) {
 	m := d.spec.Monitoring
-	if !*m.Enabled || !d.ingressDenied() {
+	// The metrics ports are needed for the scraped pods' ingress, and also
+	// for Prometheus's egress when only egress is default-denied.
+	if !*m.Enabled || !(d.ingressDenied() || d.prometheusEgressDenied()) {
 		return
 	}
 	prom := policy.PodsInNamespace(m.Namespace, m.PodLabels)
@@ -214,7 +234,7 @@ func (d *deriver) monitoring(ns scope.Namespace) {
 		n, err := strconv.Atoi(strings.TrimSpace(ann))
 		if err != nil || n < 1 || n > 65535 {
 			d.results = append(d.results, result.New(result.Warning, result.RefOf(w.Object),
-				"spec.template.metadata.annotations."+prometheusPortAnno,
+				w.TemplateField("metadata", "annotations", prometheusPortAnno),
 				"%s %q is not a port number: no monitoring allow for it", prometheusPortAnno, ann))
 			continue
 		}
@@ -228,7 +248,7 @@ func (d *deriver) monitoring(ns scope.Namespace) {
 		}
 		numbered = append(numbered, annotated{w: w, ports: []networkingv1.NetworkPolicyPort{policy.Port("TCP", int32(n))}})
 	}
-	if len(namedPorts) == 0 && len(numbered) == 0 {
+	if len(namedPorts) == 0 && len(numbered) == 0 && d.ingressDenied() {
 		d.results = append(d.results, result.New(result.Info, nsRef(ns), "",
 			"namespace %s: no workload declares a metrics port (a container port named metrics, http-metrics or *-metrics, or a %s annotation): no %s policy",
 			ns.Display(), prometheusPortAnno, MonitoringName))
@@ -259,7 +279,12 @@ func (d *deriver) monitoring(ns scope.Namespace) {
 	}
 }
 
+// monitoringPolicy adds the ingress allow g, when ingress is default-denied
+// (otherwise an ingress policy would isolate the pods it selects).
 func (d *deriver) monitoringPolicy(g policy.Generated, prom networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) {
+	if !d.ingressDenied() {
+		return
+	}
 	g.Policy.Spec.PolicyTypes = []networkingv1.PolicyType{policy.Ingress}
 	g.Policy.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{
 		From:  []networkingv1.NetworkPolicyPeer{prom},

@@ -74,6 +74,15 @@ type Workload struct {
 	Ports []Port
 	// HostNetwork pods are outside NetworkPolicy.
 	HostNetwork bool
+	// Template is the path of the pod template in Object (empty for a Pod,
+	// whose own metadata and spec are the template), for findings' fields.
+	Template []string
+}
+
+// TemplateField returns the field path of a pod template field in Object,
+// e.g. "spec.jobTemplate.spec.template.metadata.annotations" for a CronJob.
+func (w Workload) TemplateField(path ...string) string {
+	return strings.Join(append(append([]string{}, w.Template...), path...), ".")
 }
 
 // Extract returns the workload an object describes, or false when its kind
@@ -98,6 +107,7 @@ func Extract(o manifest.Object, namespace string, extra []Kind) (Workload, bool)
 		PodLabels:      manifest.StringMap(meta, "labels"),
 		PodAnnotations: manifest.StringMap(meta, "annotations"),
 		HostNetwork:    manifest.String(spec, "hostNetwork") == "true",
+		Template:       k.Template,
 	}
 	if w.PodLabels == nil {
 		w.PodLabels = map[string]string{}
