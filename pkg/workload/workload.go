@@ -77,6 +77,8 @@ type Workload struct {
 	// Template is the path of the pod template in Object (empty for a Pod,
 	// whose own metadata and spec are the template), for findings' fields.
 	Template []string
+	// PodSpec is the pod template's spec node (read-only).
+	PodSpec *yaml.Node
 }
 
 // TemplateField returns the field path of a pod template field in Object,
@@ -108,6 +110,7 @@ func Extract(o manifest.Object, namespace string, extra []Kind) (Workload, bool)
 		PodAnnotations: manifest.StringMap(meta, "annotations"),
 		HostNetwork:    manifest.String(spec, "hostNetwork") == "true",
 		Template:       k.Template,
+		PodSpec:        spec,
 	}
 	if w.PodLabels == nil {
 		w.PodLabels = map[string]string{}
