@@ -1,0 +1,621 @@
+package analysis
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/scope"
+	"github.com/tierwall/tierwall/pkg/workload"
+)
+
+// NamespaceNameLabel is set by Kubernetes on every namespace.
+const NamespaceNameLabel = "kubernetes.io/metadata.name"
+
+// InternetAddr stands for "the internet": a public address no private,
+// link-local or cluster range contains.
+var InternetAddr = netip.MustParseAddr("8.8.8.8")
+
+// DefaultAPIServerAddr stands for the API server when spec.kubeAPI.cidrs is
+// not set: the kubernetes Service ClusterIP of a kubeadm cluster.
+var DefaultAPIServerAddr = netip.MustParsePrefix("10.96.0.1/32")
+
+// Kind says what an endpoint is.
+type Kind string
+
+// Endpoint kinds.
+const (
+	// Workload is an object of the input that runs pods.
+	Workload Kind = "workload"
+	// Virtual stands for pods the configuration names but the input lacks
+	// (cluster DNS, Prometheus, the ingress controller), placed in their
+	// namespace with their labels so that rules aimed at them are evaluated.
+	Virtual Kind = "virtual"
+	// External is an address range outside the pods: the internet, the API
+	// server, named CIDRs.
+	External Kind = "external"
+	// Any stands for every source or destination in wildcard flows.
+	Any Kind = "any"
+)
+
+// Roles of virtual and external endpoints.
+const (
+	RoleDNS        = "dns"
+	RoleMonitoring = "monitoring"
+	RoleEntry      = "entry"
+	RoleAPIServer  = "kube-apiserver"
+	RoleInternet   = "internet"
+	RoleCIDR       = "cidr"
+)
+
+// Namespace is a namespace of the input, or one that a virtual endpoint
+// lives in.
+type Namespace struct {
+	Name string
+	// Labels include kubernetes.io/metadata.name.
+	Labels map[string]string
+	// InStream is true when objects of the input live in the namespace.
+	InStream bool
+	// Skipped says why tierwall does not protect the namespace ("" when in
+	// scope); namespaces outside the input are skipped too.
+	Skipped string
+}
+
+// InScope reports whether tierwall protects the namespace.
+func (n *Namespace) InScope() bool { return n.Skipped == "" }
+
+// Display names the namespace for people.
+func (n *Namespace) Display() string {
+	if n.Name == "" {
+		return "(release namespace)"
+	}
+	return n.Name
+}
+
+// Endpoint is one end of a flow.
+type Endpoint struct {
+	// ID is unique and stable: "production/Deployment/api",
+	// "virtual/kube-system/kube-dns", "external/internet".
+	ID   string
+	Kind Kind
+	// Role of a virtual or external endpoint (RoleDNS ...).
+	Role string
+	// Namespace of a pod endpoint.
+	Namespace string
+	// Name of the workload, or of the virtual or external endpoint.
+	Name string
+	// WorkloadKind is the object's kind (Deployment ...), for workloads.
+	WorkloadKind string
+	// Labels of the pods.
+	Labels map[string]string
+	// Ports the pods declare.
+	Ports []workload.Port
+	// HostNetwork pods are outside NetworkPolicy: no policy selects them and
+	// no pod selector matches them.
+	HostNetwork bool
+	// Addrs are the known addresses: an external range's first address, a
+	// Pod object's status.podIPs. ipBlock peers match only these.
+	Addrs []netip.Addr
+	// CIDR is the range an external endpoint stands for.
+	CIDR string
+	// Object is the input object, for workloads.
+	Object *manifest.Object
+
+	class int // -1: not analysed (hostNetwork, any)
+}
+
+// AnyEndpoint is the wildcard end of a flow.
+var AnyEndpoint = &Endpoint{ID: "any", Kind: Any, Name: "any", class: -1}
+
+// String names the endpoint for people: "production/api", "internet".
+func (e *Endpoint) String() string {
+	switch e.Kind {
+	case External, Any:
+		return e.Name
+	}
+	if e.Namespace == "" {
+		return e.Name
+	}
+	return e.Namespace + "/" + e.Name
+}
+
+// Describe says what the endpoint is: "Deployment", "cluster DNS (virtual)".
+func (e *Endpoint) Describe() string {
+	switch e.Kind {
+	case Workload:
+		if e.HostNetwork {
+			return e.WorkloadKind + ", hostNetwork"
+		}
+		return e.WorkloadKind
+	case Virtual:
+		return roleText[e.Role] + ", not in the input"
+	case External:
+		if e.CIDR != "" && e.Role != RoleInternet {
+			return roleText[e.Role] + " " + e.CIDR
+		}
+		return roleText[e.Role]
+	}
+	return "any source or destination"
+}
+
+var roleText = map[string]string{
+	RoleDNS:        "cluster DNS",
+	RoleMonitoring: "Prometheus",
+	RoleEntry:      "tier entry",
+	RoleAPIServer:  "API server",
+	RoleInternet:   "public addresses",
+	RoleCIDR:       "address range",
+}
+
+// Service is a Service of the input, for checks on ports.
+type Service struct {
+	Object    manifest.Object
+	Namespace string
+	Selector  map[string]string
+	Ports     []ServicePort
+}
+
+// ServicePort is one port of a Service.
+type ServicePort struct {
+	Name     string
+	Port     int32
+	Protocol string
+	// TargetPort is a number or a container port name; it defaults to Port.
+	TargetPort string
+}
+
+// Selects reports whether the Service routes to the endpoint's pods.
+func (s *Service) Selects(e *Endpoint) bool {
+	if len(s.Selector) == 0 || e.Kind != Workload || e.Namespace != s.Namespace {
+		return false
+	}
+	for k, v := range s.Selector {
+		if got, ok := e.Labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// NamedCIDR is an address range with a name, shown as a peer.
+type NamedCIDR struct {
+	Name string
+	CIDR netip.Prefix
+}
+
+// Options tune the analysis.
+type Options struct {
+	// Spec is tierwall's configuration, defaulted. Nil means the defaults.
+	Spec *v1alpha1.Spec
+	// External names more address ranges to show as peers.
+	External []NamedCIDR
+}
+
+// Model is the final object set seen as a network: namespaces, endpoints,
+// policies, and what the policies allow between the endpoints.
+type Model struct {
+	Spec       *v1alpha1.Spec
+	Namespaces []*Namespace
+	// Endpoints are sorted: workloads, then virtual, then external
+	// endpoints, each by namespace and name.
+	Endpoints []*Endpoint
+	// Policies are the valid NetworkPolicies, sorted by namespace and name.
+	Policies []*Policy
+	Services []*Service
+	// Findings are the problems met reading the input, such as invalid
+	// policies (left out of the analysis).
+	Findings framework.Results
+
+	nsByName    map[string]*Namespace
+	classes     []*class
+	classesByNS map[string][]int
+	addrClasses []int
+}
+
+// class is an equivalence class of endpoints: same namespace, same labels,
+// same addresses. Policies select classes and peers match classes, so the
+// cost grows with the number of classes and rules, not endpoints squared.
+type class struct {
+	index     int
+	ns        *Namespace // nil for external endpoints
+	labels    labels.Set
+	addrs     []netip.Addr
+	endpoints []*Endpoint
+
+	ingressIsolated, egressIsolated bool
+	ingress, egress                 []*Rule
+}
+
+// Namespace returns the namespace named name.
+func (m *Model) Namespace(name string) (*Namespace, bool) {
+	n, ok := m.nsByName[name]
+	return n, ok
+}
+
+// New builds the model of objs, the final object set (the input's own
+// policies included), and evaluates every policy.
+func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
+	spec := opts.Spec
+	if spec == nil {
+		spec = &v1alpha1.Spec{}
+		spec.Default()
+	}
+	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}}
+	set, _ := scope.Find(spec, objs)
+	for _, ns := range set.List {
+		n := &Namespace{Name: ns.Name, Labels: map[string]string{}, InStream: true, Skipped: ns.Skipped}
+		for k, v := range ns.Labels {
+			n.Labels[k] = v
+		}
+		if ns.Name != "" {
+			n.Labels[NamespaceNameLabel] = ns.Name
+		}
+		m.addNamespace(n)
+	}
+	extra := extraKinds(spec)
+	for i := range objs {
+		o := &objs[i]
+		if o.LocalConfig() {
+			continue
+		}
+		ns, namespaced := set.Of[o.Index]
+		switch {
+		case o.IsNetworkPolicy() && namespaced:
+			p, rs := parsePolicy(*o, ns)
+			m.Findings = append(m.Findings, rs...)
+			if p != nil {
+				m.Policies = append(m.Policies, p)
+			}
+		case o.Kind == "Service" && o.APIVersion == "v1" && namespaced:
+			m.Services = append(m.Services, parseService(*o, ns))
+		case namespaced && !o.ManagedByTierwall():
+			if w, ok := workload.Extract(*o, ns, extra); ok {
+				m.Endpoints = append(m.Endpoints, workloadEndpoint(w, o))
+			}
+		}
+	}
+	m.addVirtual()
+	m.addExternal(opts.External)
+	sort.SliceStable(m.Endpoints, func(i, j int) bool { return endpointLess(m.Endpoints[i], m.Endpoints[j]) })
+	sort.SliceStable(m.Policies, func(i, j int) bool {
+		a, b := m.Policies[i], m.Policies[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	sort.Slice(m.Namespaces, func(i, j int) bool { return m.Namespaces[i].Name < m.Namespaces[j].Name })
+	m.buildClasses()
+	m.evaluate()
+	result.Sort(m.Findings)
+	return m, m.Findings
+}
+
+func (m *Model) addNamespace(n *Namespace) {
+	m.Namespaces = append(m.Namespaces, n)
+	m.nsByName[n.Name] = n
+}
+
+// ensureNamespace returns the namespace named name, adding one outside the
+// input (known by its kubernetes.io/metadata.name label only) when needed.
+func (m *Model) ensureNamespace(name string) *Namespace {
+	if n, ok := m.nsByName[name]; ok {
+		return n
+	}
+	n := &Namespace{Name: name, Labels: map[string]string{NamespaceNameLabel: name}, Skipped: "not in the input"}
+	m.addNamespace(n)
+	return n
+}
+
+func extraKinds(spec *v1alpha1.Spec) []workload.Kind {
+	var out []workload.Kind
+	for _, k := range spec.WorkloadKinds {
+		wk := workload.Kind{Group: k.Group, Kind: k.Kind, Template: splitPath(k.Template), Selector: splitPath(k.Selector)}
+		out = append(out, wk)
+	}
+	return out
+}
+
+func splitPath(p string) []string {
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, ".")
+}
+
+func workloadEndpoint(w workload.Workload, o *manifest.Object) *Endpoint {
+	e := &Endpoint{
+		ID:           w.Namespace + "/" + w.Kind + "/" + w.Name,
+		Kind:         Workload,
+		Namespace:    w.Namespace,
+		Name:         w.Name,
+		WorkloadKind: w.Kind,
+		Labels:       w.PodLabels,
+		Ports:        w.Ports,
+		HostNetwork:  w.HostNetwork,
+		Object:       o,
+	}
+	if o.Kind == "Pod" {
+		e.Addrs = podIPs(o)
+	}
+	return e
+}
+
+// podIPs reads status.podIPs (or status.podIP) of a Pod object, as kubectl
+// get -o yaml shows them.
+func podIPs(o *manifest.Object) []netip.Addr {
+	var out []netip.Addr
+	seen := map[netip.Addr]bool{}
+	add := func(s string) {
+		if a, err := netip.ParseAddr(s); err == nil && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	add(manifest.String(o.Node, "status", "podIP"))
+	for _, it := range manifest.Items(o.Node, "status", "podIPs") {
+		add(manifest.String(it, "ip"))
+	}
+	return out
+}
+
+func parseService(o manifest.Object, ns string) *Service {
+	s := &Service{Object: o, Namespace: ns, Selector: manifest.StringMap(o.Node, "spec", "selector")}
+	for _, p := range manifest.Items(o.Node, "spec", "ports") {
+		n, err := strconv.Atoi(manifest.String(p, "port"))
+		if err != nil {
+			continue
+		}
+		sp := ServicePort{Name: manifest.String(p, "name"), Port: int32(n), Protocol: strings.ToUpper(manifest.String(p, "protocol")),
+			TargetPort: manifest.String(p, "targetPort")}
+		if sp.Protocol == "" {
+			sp.Protocol = "TCP"
+		}
+		if sp.TargetPort == "" {
+			sp.TargetPort = strconv.Itoa(n)
+		}
+		s.Ports = append(s.Ports, sp)
+	}
+	return s
+}
+
+// addVirtual adds the pods the configuration names that the input lacks.
+func (m *Model) addVirtual() {
+	spec := m.Spec
+	if spec.DNS.Namespace != "" && len(spec.DNS.PodLabels) > 0 {
+		var ports []workload.Port
+		for _, p := range spec.DNS.Ports {
+			ports = append(ports, workload.Port{Name: "dns", Port: p, Protocol: "UDP"}, workload.Port{Name: "dns-tcp", Port: p, Protocol: "TCP"})
+		}
+		name := "kube-dns"
+		if spec.DNS.Profile == v1alpha1.DNSProfileOpenShift {
+			name = "dns-default"
+		}
+		m.addVirtualPod(RoleDNS, spec.DNS.Namespace, name, spec.DNS.PodLabels, ports)
+	}
+	if spec.Monitoring.Enabled != nil && *spec.Monitoring.Enabled {
+		m.addVirtualPod(RoleMonitoring, spec.Monitoring.Namespace, "prometheus", spec.Monitoring.PodLabels, nil)
+	}
+	if spec.Tiers.Enabled != nil && *spec.Tiers.Enabled {
+		for _, p := range spec.Tiers.Entry {
+			if p.Namespace != "" && p.CIDR == "" {
+				m.addVirtualPod(RoleEntry, p.Namespace, "ingress-controller", p.PodLabels, nil)
+			}
+		}
+	}
+}
+
+// addVirtualPod adds a virtual endpoint unless a workload of the input (or a
+// virtual endpoint already added) is in namespace ns with the labels.
+func (m *Model) addVirtualPod(role, ns, name string, podLabels map[string]string, ports []workload.Port) {
+	for _, e := range m.Endpoints {
+		if (e.Kind == Workload || e.Kind == Virtual) && e.Namespace == ns && labels.SelectorFromSet(podLabels).Matches(labels.Set(e.Labels)) {
+			return
+		}
+	}
+	m.ensureNamespace(ns)
+	l := map[string]string{}
+	for k, v := range podLabels {
+		l[k] = v
+	}
+	m.Endpoints = append(m.Endpoints, &Endpoint{
+		ID: "virtual/" + ns + "/" + name, Kind: Virtual, Role: role, Namespace: ns, Name: name, Labels: l, Ports: ports,
+	})
+}
+
+// addExternal adds the address endpoints: the internet, the API server,
+// DNS addresses, the configuration's and the caller's named ranges, and every
+// range an ipBlock of the input names.
+func (m *Model) addExternal(named []NamedCIDR) {
+	seen := map[netip.Prefix]bool{}
+	add := func(role, name string, p netip.Prefix) {
+		p = p.Masked()
+		if seen[p] {
+			return
+		}
+		seen[p] = true
+		m.Endpoints = append(m.Endpoints, &Endpoint{
+			ID: "external/" + name, Kind: External, Role: role, Name: name, CIDR: p.String(), Addrs: []netip.Addr{p.Addr()},
+		})
+	}
+	add(RoleInternet, "internet", netip.PrefixFrom(InternetAddr, 32))
+	spec := m.Spec
+	apis := parsePrefixes(spec.KubeAPI.CIDRs)
+	if len(apis) == 0 {
+		apis = []netip.Prefix{DefaultAPIServerAddr}
+	}
+	for _, p := range apis {
+		name := "kube-apiserver"
+		if len(apis) > 1 {
+			name += " " + p.String()
+		}
+		add(RoleAPIServer, name, p)
+	}
+	for _, p := range parsePrefixes(spec.DNS.CIDRs) {
+		add(RoleDNS, "dns "+p.String(), p)
+	}
+	for i, ee := range spec.ExternalEgress {
+		name := ee.Name
+		if name == "" {
+			name = fmt.Sprintf("external-%d", i)
+		}
+		for _, p := range parsePrefixes(ee.CIDRs) {
+			if p.Bits() > 0 {
+				add(RoleCIDR, name+" "+p.String(), p)
+			}
+		}
+	}
+	for _, n := range named {
+		add(RoleCIDR, n.Name, n.CIDR)
+	}
+	for _, p := range m.Policies {
+		for _, rules := range [][]*Rule{p.IngressRules, p.EgressRules} {
+			for _, r := range rules {
+				for _, pm := range r.peers {
+					if pm.isBlock && pm.cidr.Bits() > 0 {
+						add(RoleCIDR, pm.cidr.String(), pm.cidr)
+					}
+				}
+			}
+		}
+	}
+}
+
+func parsePrefixes(cidrs []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var kindRank = map[Kind]int{Workload: 0, Virtual: 1, External: 2, Any: 3}
+
+func endpointLess(a, b *Endpoint) bool {
+	if kindRank[a.Kind] != kindRank[b.Kind] {
+		return kindRank[a.Kind] < kindRank[b.Kind]
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.ID < b.ID
+}
+
+// buildClasses groups the endpoints into equivalence classes.
+func (m *Model) buildClasses() {
+	byKey := map[string]*class{}
+	for _, e := range m.Endpoints {
+		e.class = -1
+		if e.HostNetwork {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString(string(e.Kind))
+		b.WriteByte(0)
+		if e.Kind != External {
+			b.WriteString(e.Namespace)
+		}
+		b.WriteByte(0)
+		b.WriteString(labels.Set(e.Labels).String())
+		for _, a := range e.Addrs {
+			b.WriteByte(0)
+			b.WriteString(a.String())
+		}
+		key := b.String()
+		c, ok := byKey[key]
+		if !ok {
+			c = &class{index: len(m.classes), labels: labels.Set(e.Labels), addrs: e.Addrs}
+			if e.Kind != External {
+				c.ns = m.nsByName[e.Namespace]
+				m.classesByNS[e.Namespace] = append(m.classesByNS[e.Namespace], c.index)
+			}
+			if len(e.Addrs) > 0 {
+				m.addrClasses = append(m.addrClasses, c.index)
+			}
+			byKey[key] = c
+			m.classes = append(m.classes, c)
+		}
+		e.class = c.index
+		c.endpoints = append(c.endpoints, e)
+	}
+}
+
+// evaluate computes, once per policy and rule, the classes selected and the
+// classes matched, and records on each class the rules that govern it.
+func (m *Model) evaluate() {
+	n := len(m.classes)
+	for _, p := range m.Policies {
+		p.selects = newBitset(n)
+		for _, ci := range m.classesByNS[p.Namespace] {
+			c := m.classes[ci]
+			if !p.selector.Matches(c.labels) {
+				continue
+			}
+			p.selects.set(ci)
+			if p.Ingress {
+				c.ingressIsolated = true
+				c.ingress = append(c.ingress, p.IngressRules...)
+			}
+			if p.Egress {
+				c.egressIsolated = true
+				c.egress = append(c.egress, p.EgressRules...)
+			}
+		}
+		for _, rules := range [][]*Rule{p.IngressRules, p.EgressRules} {
+			for _, r := range rules {
+				if !r.allPeers {
+					r.matched = m.match(p, r.peers)
+				}
+			}
+		}
+	}
+}
+
+// match returns the classes any of the peers matches.
+func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
+	b := newBitset(len(m.classes))
+	for _, pm := range peers {
+		switch {
+		case pm.isBlock:
+			for _, ci := range m.addrClasses {
+				for _, a := range m.classes[ci].addrs {
+					if pm.matchesAddr(a) {
+						b.set(ci)
+						break
+					}
+				}
+			}
+		case pm.ns == nil:
+			for _, ci := range m.classesByNS[p.Namespace] {
+				if pm.pod.Matches(m.classes[ci].labels) {
+					b.set(ci)
+				}
+			}
+		default:
+			for _, ns := range m.Namespaces {
+				if !pm.ns.Matches(labels.Set(ns.Labels)) {
+					continue
+				}
+				for _, ci := range m.classesByNS[ns.Name] {
+					if pm.pod == nil || pm.pod.Matches(m.classes[ci].labels) {
+						b.set(ci)
+					}
+				}
+			}
+		}
+	}
+	return b
+}

@@ -1,0 +1,263 @@
+package analysis
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/result"
+)
+
+// Direction is the side of a flow a rule governs.
+type Direction string
+
+// Directions.
+const (
+	Ingress Direction = "ingress"
+	Egress  Direction = "egress"
+)
+
+// Policy is one NetworkPolicy of the input, parsed and checked.
+type Policy struct {
+	Object manifest.Object
+	// Namespace is the effective namespace (the object's, or the release
+	// namespace's for objects without one).
+	Namespace string
+	Name      string
+	Spec      networkingv1.NetworkPolicySpec
+	// Ingress and Egress are the effective policyTypes: when the field is
+	// empty, Ingress always and Egress when the policy has egress rules.
+	Ingress, Egress bool
+	// IngressRules and EgressRules are the rules, in order.
+	IngressRules, EgressRules []*Rule
+
+	selector labels.Selector
+	selects  bitset // classes the podSelector selects
+}
+
+// Ref names the policy for people: "production/allow-dns".
+func (p *Policy) Ref() string {
+	if p.Namespace == "" {
+		return p.Name
+	}
+	return p.Namespace + "/" + p.Name
+}
+
+// Generated reports whether tierwall wrote the policy.
+func (p *Policy) Generated() bool { return p.Object.ManagedByTierwall() }
+
+// Rule is one ingress or egress rule of a policy.
+type Rule struct {
+	Policy    *Policy
+	Direction Direction
+	// Index is the rule's position in spec.ingress or spec.egress.
+	Index int
+	// Peers are the rule's from (ingress) or to (egress) entries, as written.
+	Peers []networkingv1.NetworkPolicyPeer
+	// Ports are the rule's ports, as written.
+	Ports []networkingv1.NetworkPolicyPort
+
+	allPeers bool // no peers: every source or destination
+	allPorts bool // no ports: every port
+	peers    []peerMatcher
+	ports    []portSpec
+	matched  bitset // classes the peers match, unless allPeers
+}
+
+// Field is the rule's path in its policy: "spec.ingress[0]".
+func (r *Rule) Field() string { return fmt.Sprintf("spec.%s[%d]", r.Direction, r.Index) }
+
+// PeersField is the path of the rule's peers: "spec.ingress[0].from".
+func (r *Rule) PeersField() string {
+	if r.Direction == Ingress {
+		return r.Field() + ".from"
+	}
+	return r.Field() + ".to"
+}
+
+// AllPeers reports whether the rule has no peers, so it admits every source
+// (ingress) or destination (egress), inside and outside the cluster.
+func (r *Rule) AllPeers() bool { return r.allPeers }
+
+// AllPorts reports whether the rule has no ports, so it admits every port.
+func (r *Rule) AllPorts() bool { return r.allPorts }
+
+// peerMatcher is one peer: selectors (nil when not set) or an address block.
+type peerMatcher struct {
+	pod, ns labels.Selector
+	cidr    netip.Prefix
+	except  []netip.Prefix
+	isBlock bool
+}
+
+func (pm peerMatcher) matchesAddr(a netip.Addr) bool {
+	if !a.IsValid() || !pm.cidr.Contains(a) {
+		return false
+	}
+	for _, e := range pm.except {
+		if e.Contains(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// parsePolicy reads a NetworkPolicy. An invalid policy, one the API server
+// would refuse, is reported as an error result naming the object and field,
+// and left out (nil).
+func parsePolicy(o manifest.Object, ns string) (*Policy, framework.Results) {
+	p := &Policy{Object: o, Namespace: ns, Name: o.Name}
+	ref := result.RefOf(o)
+	var rs framework.Results
+	bad := func(field, format string, args ...any) {
+		rs = append(rs, result.New(result.Error, ref, field, "NetworkPolicy %s is invalid, the API server would refuse it: %s",
+			p.Ref(), fmt.Sprintf(format, args...)))
+	}
+	var raw any
+	if specNode := manifest.Lookup(o.Node, "spec"); specNode != nil {
+		if err := specNode.Decode(&raw); err != nil {
+			bad("spec", "%v", err)
+			return nil, rs
+		}
+	}
+	if raw != nil {
+		b, err := json.Marshal(raw)
+		if err == nil {
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			err = dec.Decode(&p.Spec)
+		}
+		if err != nil {
+			bad("spec", "%s", strings.TrimPrefix(err.Error(), "json: "))
+			return nil, rs
+		}
+	}
+	sel, err := metav1.LabelSelectorAsSelector(&p.Spec.PodSelector)
+	if err != nil {
+		bad("spec.podSelector", "%v", err)
+	}
+	p.selector = sel
+	if len(p.Spec.PolicyTypes) == 0 {
+		p.Ingress = true
+		p.Egress = len(p.Spec.Egress) > 0
+	}
+	for i, t := range p.Spec.PolicyTypes {
+		switch t {
+		case networkingv1.PolicyTypeIngress:
+			p.Ingress = true
+		case networkingv1.PolicyTypeEgress:
+			p.Egress = true
+		default:
+			bad(fmt.Sprintf("spec.policyTypes[%d]", i), "%q is not a policy type (Ingress or Egress)", t)
+		}
+	}
+	for i, r := range p.Spec.Ingress {
+		rule := &Rule{Policy: p, Direction: Ingress, Index: i, Peers: r.From, Ports: r.Ports}
+		rule.parse(bad)
+		p.IngressRules = append(p.IngressRules, rule)
+	}
+	for i, r := range p.Spec.Egress {
+		rule := &Rule{Policy: p, Direction: Egress, Index: i, Peers: r.To, Ports: r.Ports}
+		rule.parse(bad)
+		p.EgressRules = append(p.EgressRules, rule)
+	}
+	if len(rs) > 0 {
+		return nil, rs
+	}
+	return p, nil
+}
+
+func (r *Rule) parse(bad func(field, format string, args ...any)) {
+	r.allPeers = len(r.Peers) == 0
+	r.allPorts = len(r.Ports) == 0
+	peersField := r.PeersField()
+	for i, peer := range r.Peers {
+		field := fmt.Sprintf("%s[%d]", peersField, i)
+		var pm peerMatcher
+		if peer.IPBlock != nil {
+			if peer.PodSelector != nil || peer.NamespaceSelector != nil {
+				bad(field, "ipBlock cannot be combined with podSelector or namespaceSelector in one peer")
+				continue
+			}
+			pm.isBlock = true
+			cidr, err := netip.ParsePrefix(peer.IPBlock.CIDR)
+			if err != nil {
+				bad(field+".ipBlock.cidr", "%q is not a CIDR", peer.IPBlock.CIDR)
+				continue
+			}
+			pm.cidr = cidr.Masked()
+			for j, e := range peer.IPBlock.Except {
+				ep, err := netip.ParsePrefix(e)
+				efield := fmt.Sprintf("%s.ipBlock.except[%d]", field, j)
+				switch {
+				case err != nil:
+					bad(efield, "%q is not a CIDR", e)
+				case ep.Addr().Is4() != cidr.Addr().Is4() || ep.Bits() <= cidr.Bits() || !pm.cidr.Contains(ep.Addr()):
+					bad(efield, "%s must be a strict subset of cidr %s", e, peer.IPBlock.CIDR)
+				default:
+					pm.except = append(pm.except, ep.Masked())
+				}
+			}
+			r.peers = append(r.peers, pm)
+			continue
+		}
+		if peer.PodSelector == nil && peer.NamespaceSelector == nil {
+			bad(field, "a peer must set podSelector, namespaceSelector or ipBlock")
+			continue
+		}
+		if peer.PodSelector != nil {
+			s, err := metav1.LabelSelectorAsSelector(peer.PodSelector)
+			if err != nil {
+				bad(field+".podSelector", "%v", err)
+				continue
+			}
+			pm.pod = s
+		}
+		if peer.NamespaceSelector != nil {
+			s, err := metav1.LabelSelectorAsSelector(peer.NamespaceSelector)
+			if err != nil {
+				bad(field+".namespaceSelector", "%v", err)
+				continue
+			}
+			pm.ns = s
+		}
+		r.peers = append(r.peers, pm)
+	}
+	for i, port := range r.Ports {
+		field := fmt.Sprintf("%s.ports[%d]", r.Field(), i)
+		if port.Protocol != nil && protoIndex(string(*port.Protocol)) < 0 {
+			bad(field+".protocol", "%q is not a protocol (TCP, UDP or SCTP)", *port.Protocol)
+		}
+		if port.Port != nil {
+			if port.Port.Type == intstr.String {
+				for _, msg := range validation.IsValidPortName(port.Port.StrVal) {
+					bad(field+".port", "%q is not a valid port name: %s", port.Port.StrVal, msg)
+				}
+				if port.EndPort != nil {
+					bad(field+".endPort", "endPort cannot be used with a named port")
+				}
+			} else if port.Port.IntVal < 1 || port.Port.IntVal > 65535 {
+				bad(field+".port", "port %d is out of range 1-65535", port.Port.IntVal)
+			}
+		}
+		if port.EndPort != nil {
+			switch {
+			case port.Port == nil:
+				bad(field+".endPort", "endPort needs port")
+			case port.Port.Type == intstr.Int && (*port.EndPort < port.Port.IntVal || *port.EndPort > 65535):
+				bad(field+".endPort", "endPort %d must be between port %d and 65535", *port.EndPort, port.Port.IntVal)
+			}
+		}
+	}
+	r.ports = portSpecs(r.Ports)
+}
