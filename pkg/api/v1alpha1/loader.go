@@ -97,8 +97,9 @@ func Load(fc *yaml.RNode) (*Spec, Source, error) {
 	if err := spec.Validate(prefix); err != nil && !errors.As(err, &verrs) {
 		return nil, src, err
 	}
+	shape := errs[:len(errs):len(errs)]
 	for _, fe := range verrs {
-		if !underAny(fe.Path, errs) {
+		if !underAny(fe.Path, shape) {
 			errs = append(errs, fe)
 		}
 	}

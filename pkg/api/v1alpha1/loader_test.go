@@ -385,6 +385,15 @@ func TestLoadErrors(t *testing.T) {
 				{"spec.skipSystemNamespaces", `must be true or false, got "maybe"`},
 			},
 		},
+		"a validation error does not hide those beneath it": {
+			config: tw + "spec: {dns: {profile: custom, namespace: dns, cidrs: [10.0.0.10]}, kubeAPI: {podLabels: {\"a b\": x, c: -y}}}\n",
+			want: []fe{
+				{"spec.dns", "namespace and podLabels must be set together"},
+				{"spec.dns.cidrs[0]", `"10.0.0.10" is not a CIDR`},
+				{"spec.kubeAPI.podLabels", `label key "a b" is invalid`},
+				{"spec.kubeAPI.podLabels.c", `label value "-y" is invalid`},
+			},
+		},
 		"a misfit list element is reported once, its siblings still checked": {
 			config: tw + "spec: {kubeAPI: {cidrs: [null, 10.0.0.1, [a]]}}\n",
 			want: []fe{
