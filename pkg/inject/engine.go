@@ -17,6 +17,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/baseline"
 	"github.com/tierwall/tierwall/pkg/emit"
 	"github.com/tierwall/tierwall/pkg/graph"
+	"github.com/tierwall/tierwall/pkg/infer"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
@@ -86,7 +87,11 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	gen, rs := baseline.Derive(e.Spec, set, workloads)
 	out.Results = append(out.Results, rs...)
 
-	derived := tier.Derive(tier.Input{Spec: e.Spec, Set: set, Workloads: workloads, Services: services})
+	derived := tier.Derive(tier.Input{Spec: e.Spec, Set: set, Workloads: workloads, Services: services,
+		More: func(resolve tier.Resolver) ([]graph.Edge, framework.Results) {
+			inferred := infer.Derive(infer.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Resolve: resolve})
+			return inferred.Edges, inferred.Results
+		}})
 	out.Results = append(out.Results, derived.Results...)
 	gen = append(gen, derived.Policies...)
 	rendered, rs := graph.Render(derived.Edges, graph.Options{

@@ -23,7 +23,15 @@ type Input struct {
 	Set       scope.Set
 	Workloads []workload.Workload
 	Services  []service.Service
+	// More, when set, adds edges from other sources (inference) before the
+	// zone filter, resolving configured peers the same way tiers do.
+	More func(resolve Resolver) ([]graph.Edge, framework.Results)
 }
+
+// Resolver turns a configured peer into endpoints: ns is the namespace the
+// peer means when it names none, name names label-selected pods in policy
+// names.
+type Resolver func(p v1alpha1.Peer, ns, name string) []graph.Endpoint
 
 // Output is what it derives.
 type Output struct {
@@ -69,6 +77,13 @@ func Derive(in Input) Output {
 	d.annotations()
 	d.externalEgress()
 	d.isolation()
+	if in.More != nil {
+		edges, rs := in.More(func(p v1alpha1.Peer, ns, name string) []graph.Endpoint {
+			return d.resolve(p, ns, name, nil)
+		})
+		d.out.Edges = append(d.out.Edges, edges...)
+		d.out.Results = append(d.out.Results, rs...)
+	}
 	d.out.Edges = d.zoneFilter(d.out.Edges)
 	return d.out
 }

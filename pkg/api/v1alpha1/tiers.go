@@ -145,11 +145,13 @@ func (s *Spec) defaultPolicies() {
 	if s.Zones.Key == "" {
 		s.Zones.Key = "security-zone"
 	}
+	s.Inference.defaults()
 }
 
 
 // validatePolicies checks the tier and allow settings.
 func (s *Spec) validatePolicies(v *validator) {
+	s.Inference.validate(v, s)
 	seenTier := map[string]string{}
 	for i, t := range s.Tiers.Chain {
 		path := fmt.Sprintf("tiers.chain[%d]", i)

@@ -75,6 +75,10 @@ type Spec struct {
 	// Zones isolates pods by a zone label (microsegmentation).
 	Zones Zones `json:"zones,omitempty"`
 
+	// Inference infers allows from Ingresses, routes, Services, references
+	// and monitors in the manifests.
+	Inference Inference `json:"inference,omitempty"`
+
 	// WorkloadKinds adds kinds that run pods to the built-in table.
 	WorkloadKinds []WorkloadKind `json:"workloadKinds,omitempty"`
 }

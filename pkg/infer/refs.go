@@ -1,0 +1,140 @@
+package infer
+
+import (
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Ref is a reference to a host, maybe with a port, found in a value.
+type Ref struct {
+	// Scheme of a URL ("postgres"), "" for host:port or bare host forms.
+	Scheme string
+	// Host as written, lowercased, without credentials.
+	Host string
+	// Port, 0 when none was written.
+	Port int32
+}
+
+var (
+	urlRE   = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*)://([^/?#\s"'<>;]*)`)
+	tokenRE = regexp.MustCompile(`[^\s,;"'()\[\]{}<>=]+`)
+	hostRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+)
+
+// DefaultPorts are the ports URL schemes imply when none is written.
+var DefaultPorts = map[string]int32{
+	"http": 80, "https": 443, "ws": 80, "wss": 443,
+	"postgres": 5432, "postgresql": 5432, "mysql": 3306, "mariadb": 3306,
+	"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671,
+	"mongodb": 27017, "nats": 4222, "kafka": 9092, "memcached": 11211,
+	"sqlserver": 1433, "clickhouse": 9000, "cassandra": 9042,
+}
+
+// hostKeySuffixes are the variable and key names whose values may be a bare
+// host name (no scheme, no port).
+var hostKeySuffixes = []string{
+	"_HOST", "_HOSTNAME", "_ADDR", "_ADDRESS", "_SERVER", "_SERVERS", "_SERVICE",
+	"_URL", "_URI", "_ENDPOINT", "_ENDPOINTS", "_BROKERS", "_BOOTSTRAP_SERVERS", "_DSN",
+}
+
+// HostKey reports whether a key names a host (DB_HOST, upstream_url, ...).
+func HostKey(key string) bool {
+	k := strings.ToUpper(strings.ReplaceAll(strings.ReplaceAll(key, ".", "_"), "-", "_"))
+	for _, s := range hostKeySuffixes {
+		if strings.HasSuffix(k, s) || k == strings.TrimPrefix(s, "_") {
+			return true
+		}
+	}
+	return false
+}
+
+// Parse finds the references in a value: URLs with any scheme (credentials,
+// host lists such as mongodb://a:1,b:2 and jdbc:postgresql:// included),
+// host:port tokens and comma-separated lists of them (kafka bootstrap
+// servers), and, when bareHosts is set, bare host names.
+func Parse(value string, bareHosts bool) []Ref {
+	var out []Ref
+	rest := value
+	for _, m := range urlRE.FindAllStringSubmatchIndex(value, -1) {
+		scheme := strings.ToLower(value[m[2]:m[3]])
+		if i := strings.LastIndex(scheme, ":"); i >= 0 {
+			scheme = scheme[i+1:]
+		}
+		authority := value[m[4]:m[5]]
+		if i := strings.LastIndex(authority, "@"); i >= 0 {
+			authority = authority[i+1:]
+		}
+		for _, hp := range strings.Split(authority, ",") {
+			if r, ok := hostPort(hp, true); ok {
+				r.Scheme = scheme
+				out = append(out, r)
+			}
+		}
+		rest = strings.Replace(rest, value[m[0]:m[1]], " ", 1)
+	}
+	for _, tok := range tokenRE.FindAllString(rest, -1) {
+		if strings.Contains(tok, "/") {
+			continue // a path, not a host
+		}
+		if i := strings.LastIndex(tok, "@"); i >= 0 {
+			tok = tok[i+1:]
+		}
+		if strings.Contains(tok, ":") {
+			if r, ok := hostPort(tok, false); ok && r.Port != 0 {
+				out = append(out, r)
+			}
+			continue
+		}
+		if bareHosts {
+			if r, ok := hostPort(tok, true); ok {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// hostPort reads host[:port]. Without allowBare a port is required.
+func hostPort(s string, allowBare bool) (Ref, bool) {
+	s = strings.TrimSpace(s)
+	host, portStr := s, ""
+	if i := strings.LastIndex(s, ":"); i >= 0 {
+		host, portStr = s[:i], s[i+1:]
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "" || host == "localhost" || net.ParseIP(host) != nil || !hostRE.MatchString(host) {
+		return Ref{}, false
+	}
+	if _, err := strconv.Atoi(host); err == nil {
+		return Ref{}, false
+	}
+	r := Ref{Host: host}
+	if portStr != "" {
+		n, err := strconv.Atoi(portStr)
+		if err != nil || n < 1 || n > 65535 {
+			return Ref{}, false
+		}
+		r.Port = int32(n)
+	} else if !allowBare {
+		return Ref{}, false
+	}
+	return r, true
+}
+
+// ServiceName splits a host into a Service name and namespace: svc, svc.ns,
+// svc.ns.svc and svc.ns.svc.<cluster domain>. ns is "" for a bare name (the
+// referrer's own namespace). ok is false for hosts of other shapes.
+func ServiceName(host, clusterDomain string) (svc, ns string, ok bool) {
+	h := strings.TrimSuffix(host, "."+clusterDomain)
+	h = strings.TrimSuffix(h, ".svc")
+	parts := strings.Split(h, ".")
+	switch len(parts) {
+	case 1:
+		return parts[0], "", true
+	case 2:
+		return parts[0], parts[1], true
+	}
+	return "", "", false
+}
