@@ -148,7 +148,6 @@ func (s *Spec) defaultPolicies() {
 	s.Inference.defaults()
 }
 
-
 // validatePolicies checks the tier and allow settings.
 func (s *Spec) validatePolicies(v *validator) {
 	s.Inference.validate(v, s)
