@@ -146,11 +146,13 @@ func (s *Spec) defaultPolicies() {
 		s.Zones.Key = "security-zone"
 	}
 	s.Inference.defaults()
+	s.defaultCilium()
 }
 
 // validatePolicies checks the tier and allow settings.
 func (s *Spec) validatePolicies(v *validator) {
 	s.Inference.validate(v, s)
+	s.validateCilium(v)
 	seenTier := map[string]string{}
 	for i, t := range s.Tiers.Chain {
 		path := fmt.Sprintf("tiers.chain[%d]", i)

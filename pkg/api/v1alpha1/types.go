@@ -75,6 +75,14 @@ type Spec struct {
 	// Zones isolates pods by a zone label (microsegmentation).
 	Zones Zones `json:"zones,omitempty"`
 
+	// Flavor is kubernetes (plain NetworkPolicy only) or cilium (adds
+	// CiliumNetworkPolicies for L7 HTTP, FQDN egress and the API server).
+	// Defaults to kubernetes.
+	Flavor string `json:"flavor,omitempty"`
+
+	// Cilium holds the rules only Cilium can enforce.
+	Cilium Cilium `json:"cilium,omitempty"`
+
 	// Inference infers allows from Ingresses, routes, Services, references
 	// and monitors in the manifests.
 	Inference Inference `json:"inference,omitempty"`
@@ -137,7 +145,8 @@ type KubeAPI struct {
 	// CIDRs of the API server: the endpoint (node or control-plane) addresses
 	// for CNIs that enforce after DNAT (Calico, Cilium), and the kubernetes
 	// Service ClusterIP for those that enforce before it (AWS VPC CNI).
-	// Required when Enabled.
+	// Required when Enabled, except in the cilium flavour, which uses the
+	// kube-apiserver entity instead.
 	CIDRs []string `json:"cidrs,omitempty"`
 	// Ports of the API server: the Service port and the endpoint port.
 	// Defaults to [443, 6443].

@@ -52,7 +52,7 @@ func (s *Spec) Validate(prefix string) error {
 	}
 	s.DNS.validate(v)
 	s.Monitoring.validate(v)
-	s.KubeAPI.validate(v)
+	s.KubeAPI.validate(v, s.Flavor)
 	s.validatePolicies(v)
 	if len(v.errs) == 0 {
 		return nil
@@ -106,8 +106,8 @@ func (m *Monitoring) validate(v *validator) {
 	}
 }
 
-func (k *KubeAPI) validate(v *validator) {
-	if k.Enabled && len(k.CIDRs) == 0 {
+func (k *KubeAPI) validate(v *validator, flavor string) {
+	if k.Enabled && len(k.CIDRs) == 0 && flavor != FlavorCilium {
 		v.add("kubeAPI.cidrs", "required when kubeAPI.enabled is true: list the API server endpoint addresses (and the kubernetes Service ClusterIP for CNIs that enforce before DNAT)")
 	}
 	v.cidrs("kubeAPI.cidrs", k.CIDRs)
