@@ -41,12 +41,46 @@ install_helm() { # name module version
 }
 
 install_podman() {
-  if command -v podman >/dev/null && command -v runc >/dev/null; then return; fi
-  log "installing podman, buildah and runc from Debian"
-  local sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq >/dev/null
-  $sudo apt-get install -y -qq --no-install-recommends podman buildah runc uidmap slirp4netns fuse-overlayfs >/dev/null
+  if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -v buildah >/dev/null; then
+    log "installing podman, buildah and runc from Debian"
+    local sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq >/dev/null
+    $sudo apt-get install -y -qq --no-install-recommends \
+      podman buildah runc uidmap slirp4netns fuse-overlayfs containernetworking-plugins >/dev/null
+  fi
+  configure_podman
+}
+
+# configure_podman writes .bin/containers.conf and .bin/docker, a docker CLI that
+# runs podman with that configuration, so that kustomize (which runs container
+# functions with `docker run`) works on hosts with podman only. Put .bin first on
+# PATH to use it. The configuration picks runc (crun is not installed, and runc is
+# what works in VMs without systemd) and sets the ulimits explicitly: podman's
+# default copies the host's limits, which an unprivileged VM may not raise.
+configure_podman() {
+  local conf="$BIN/containers.conf" shim="$BIN/docker"
+  cat > "$conf.tmp" <<'CONF'
+# Written by scripts/tools.sh for tierwall's tests and `make image`.
+[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+  mv "$conf.tmp" "$conf"
+  cat > "$shim.tmp" <<SHIM
+#!/bin/sh
+# Written by scripts/tools.sh: a docker CLI made of podman, for kustomize container
+# functions (kustomize runs \`docker run ...\`). Uses $conf
+# unless CONTAINERS_CONF names another file.
+CONTAINERS_CONF="\${CONTAINERS_CONF:-$conf}"
+export CONTAINERS_CONF
+exec podman "\$@"
+SHIM
+  chmod +x "$shim.tmp"; mv "$shim.tmp" "$shim"
 }
 
 want=("$@"); [[ ${#want[@]} -gt 0 ]] || want=(kustomize helm3 helm4 podman)

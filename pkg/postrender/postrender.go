@@ -167,7 +167,7 @@ func Render(input []byte, spec *v1alpha1.Spec) ([]byte, framework.Results, error
 		out.WriteByte('\n')
 	}
 	if onlyHooks(s.Objects) {
-		return out.Bytes(), framework.Results{result.New(result.Info, nil, "",
+		return out.Bytes(), framework.Results{result.New(result.Warning, nil, "",
 			"the input holds only Helm hooks (Helm 4 post-render strategy \"separate\"): no policies are generated for them, the run with the release's manifests generates them")}, nil
 	}
 	res, err := inject.Engine{Spec: spec}.Run(s.Objects)

@@ -70,11 +70,11 @@ func LoadWithOverrides(fc *yaml.RNode, o Overrides) (*Spec, Source, error) {
 	}
 	if !ok {
 		// Not a shape overrides can go into: Load reports why, or we do.
-		spec, src, err := Load(fc)
+		_, src, err := Load(fc)
 		if err == nil {
 			err = fmt.Errorf("applying command-line settings to functionConfig %s: its fields do not have the shape of a %s or a v1/ConfigMap", src, Kind)
 		}
-		return spec, src, err
+		return nil, src, err
 	}
 	spec, src, err := Load(merged)
 	if fc == nil || fc.IsNilOrEmpty() {
