@@ -351,8 +351,8 @@ func (d *deriver) monitoringEgress() {
 
 func (d *deriver) kubeAPI(ns scope.Namespace) {
 	k := d.spec.KubeAPI
-	if !k.Enabled || !d.egressDenied() {
-		return
+	if !k.Enabled || !d.egressDenied() || d.spec.Flavor == v1alpha1.FlavorCilium {
+		return // the cilium flavour writes the kube-apiserver entity instead
 	}
 	var peers []networkingv1.NetworkPolicyPeer
 	for _, c := range k.CIDRs {
