@@ -92,6 +92,12 @@ var clusterScoped = map[string]bool{
 	"storage.k8s.io/VolumeAttachment":                               true,
 	"scheduling.k8s.io/PriorityClass":                               true,
 	"networking.k8s.io/IngressClass":                                true,
+	"networking.k8s.io/IPAddress":                                   true,
+	"networking.k8s.io/ServiceCIDR":                                 true,
+	"storage.k8s.io/VolumeAttributesClass":                          true,
+	"resource.k8s.io/DeviceClass":                                   true,
+	"resource.k8s.io/ResourceSlice":                                 true,
+	"certificates.k8s.io/ClusterTrustBundle":                        true,
 	"node.k8s.io/RuntimeClass":                                      true,
 	"admissionregistration.k8s.io/ValidatingWebhookConfiguration":   true,
 	"admissionregistration.k8s.io/MutatingWebhookConfiguration":     true,
@@ -106,6 +112,24 @@ var clusterScoped = map[string]bool{
 	"gateway.networking.k8s.io/GatewayClass":                        true,
 	"cert-manager.io/ClusterIssuer":                                 true,
 	"cilium.io/CiliumClusterwideNetworkPolicy":                      true,
+	"cilium.io/CiliumClusterwideEnvoyConfig":                        true,
+	"cilium.io/CiliumEgressGatewayPolicy":                           true,
+	"cilium.io/CiliumNode":                                          true,
+	"cilium.io/CiliumIdentity":                                      true,
+	"cilium.io/CiliumExternalWorkload":                              true,
+	"cilium.io/CiliumEndpointSlice":                                 true,
+	"cilium.io/CiliumLoadBalancerIPPool":                            true,
+	"cilium.io/CiliumL2AnnouncementPolicy":                          true,
+	"cilium.io/CiliumPodIPPool":                                     true,
+	"cilium.io/CiliumCIDRGroup":                                     true,
+	"cilium.io/CiliumBGPPeeringPolicy":                              true,
+	"cilium.io/CiliumBGPClusterConfig":                              true,
+	"cilium.io/CiliumBGPPeerConfig":                                 true,
+	"cilium.io/CiliumBGPAdvertisement":                              true,
+	"cilium.io/CiliumBGPNodeConfig":                                 true,
+	"cilium.io/CiliumBGPNodeConfigOverride":                         true,
+	"argoproj.io/ClusterWorkflowTemplate":                           true,
+	"argoproj.io/ClusterAnalysisTemplate":                           true,
 	"crd.projectcalico.org/GlobalNetworkPolicy":                     true,
 	"kyverno.io/ClusterPolicy":                                      true,
 	"config.kubernetes.io/ResourceList":                             true,
@@ -140,11 +164,12 @@ func NewScopes(objs []Object) Scopes {
 // is a guess (cluster-scoped).
 func (s Scopes) Namespaced(o Object) (namespaced, known bool) {
 	key := o.Group() + "/" + o.Kind
-	if clusterScoped[key] {
-		return false, true
-	}
+	// A CustomResourceDefinition in the stream is the truth; the table a guess.
 	if cluster, ok := s.crd[key]; ok {
 		return !cluster, true
+	}
+	if clusterScoped[key] {
+		return false, true
 	}
 	if o.Namespace != "" {
 		return true, true
@@ -159,7 +184,7 @@ var builtinNamespaced = map[string]bool{
 	"networking.k8s.io": true, "rbac.authorization.k8s.io": true, "discovery.k8s.io": true,
 	"coordination.k8s.io": true, "events.k8s.io": true, "storage.k8s.io": true,
 	"monitoring.coreos.com": true, "gateway.networking.k8s.io": true, "cilium.io": true,
-	"argoproj.io": true, "cert-manager.io": true,
+	"argoproj.io": true, "cert-manager.io": true, "resource.k8s.io": true,
 }
 
 func isUnknown(key string) bool {
