@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,9 @@ type item struct {
 	where  string // "env DB_URL of container api", never the value
 	secret bool   // the value comes from a Secret: never print it
 	field  string
+	// group holds the values that pair (*_HOST with *_PORT): one
+	// container's environment, or one mounted file.
+	group string
 }
 
 // references infers edges from the Service names a workload's pods are
@@ -33,51 +37,80 @@ func (x *inferrer) references(w *workload.Workload) {
 	items := x.items(w)
 	from := graph.FromWorkload(w, x.zoneKey)
 	seen := map[string]bool{}
-	for _, it := range items {
-		refs := Parse(it.value, it.key != "" && HostKey(it.key))
-		for _, r := range refs {
-			x.resolveRef(w, from, r, it, seen)
-		}
-	}
-	// *_HOST / *_PORT pairs of one container.
-	byKey := map[string]item{}
+	portItems := map[string]item{}
 	for _, it := range items {
 		if it.key != "" {
-			byKey[it.where[strings.LastIndex(it.where, " of ")+1:]+"\x00"+it.key] = it
+			portItems[it.group+"\x00"+normKey(it.key)] = it
 		}
 	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
+	for _, it := range items {
+		// A *_HOST with a *_PORT beside it (DB_HOST=db, DB_PORT=5432, or
+		// host and port of one YAML mapping) names that port, not every
+		// port of the Service.
+		var port item
+		var portNum int32
+		if prefix, ok := hostPrefix(it.key); ok {
+			if p, ok := portItems[it.group+"\x00"+prefix+"PORT"]; ok {
+				if n, err := strconv.Atoi(strings.TrimSpace(p.value)); err == nil && n >= 1 && n <= 65535 {
+					port, portNum = p, int32(n)
+				}
+			}
+		}
+		for _, r := range Parse(it.value, it.key != "" && HostKey(it.key)) {
+			ri := it
+			if r.Port == 0 && r.Scheme == "" && portNum != 0 {
+				r.Port = portNum
+				ri.where = fmt.Sprintf("%s with %s", it.where, port.key)
+				ri.secret = it.secret || port.secret
+			}
+			x.resolveRef(w, from, r, ri, seen)
+		}
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		it := byKey[k]
-		if !strings.HasSuffix(strings.ToUpper(it.key), "_HOST") {
-			continue
+}
+
+// normKey writes a key in upper case with "_" for "." and "-", so that
+// db.host, db-host and DB_HOST compare equal.
+func normKey(key string) string {
+	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+}
+
+// hostPrefix returns the prefix of a *_HOST key ("DB_" for DB_HOST, "" for
+// HOST) in normalized form.
+func hostPrefix(key string) (string, bool) {
+	k := normKey(key)
+	switch {
+	case k == "HOST":
+		return "", true
+	case strings.HasSuffix(k, "_HOST"):
+		return strings.TrimSuffix(k, "HOST"), true
+	}
+	return "", false
+}
+
+// serviceFor finds the Service a host names from namespace ns: svc, svc.ns,
+// svc.ns.svc[.<cluster domain>], or one pod of a headless Service
+// (pod.svc, pod.svc.ns.svc.<cluster domain>), as StatefulSet clients write.
+func (x *inferrer) serviceFor(host, ns string) *service.Service {
+	domain := x.in.Spec.Inference.ClusterDomain
+	if name, sns, ok := ServiceName(host, domain); ok {
+		if sns == "" {
+			sns = ns
 		}
-		prefix := k[:len(k)-len("_HOST")]
-		pit, ok := byKey[prefix+"_PORT"]
-		if !ok {
-			pit, ok = byKey[prefix+"_port"]
+		if s := x.lookupService(sns, name); s != nil {
+			return s
 		}
-		if !ok {
-			continue
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(pit.value))
-		if err != nil || n < 1 || n > 65535 {
-			continue
-		}
-		for _, r := range Parse(it.value, true) {
-			if r.Port == 0 {
-				r.Port = int32(n)
-				pair := it
-				pair.where = fmt.Sprintf("%s with %s", it.where, pit.key)
-				pair.secret = it.secret || pit.secret
-				x.resolveRef(w, from, r, pair, seen)
+	}
+	if i := strings.Index(host, "."); i > 0 {
+		if name, sns, ok := ServiceName(host[i+1:], domain); ok {
+			if sns == "" {
+				sns = ns
+			}
+			if s := x.lookupService(sns, name); s != nil && s.Headless {
+				return s
 			}
 		}
 	}
+	return nil
 }
 
 func (x *inferrer) resolveRef(w *workload.Workload, from graph.Endpoint, r Ref, it item, seen map[string]bool) {
@@ -85,14 +118,7 @@ func (x *inferrer) resolveRef(w *workload.Workload, from graph.Endpoint, r Ref, 
 	if it.secret {
 		host = "a host"
 	}
-	svcName, ns, ok := ServiceName(r.Host, x.in.Spec.Inference.ClusterDomain)
-	var s *service.Service
-	if ok {
-		if ns == "" {
-			ns = w.Namespace
-		}
-		s = x.lookupService(ns, svcName)
-	}
+	s := x.serviceFor(r.Host, w.Namespace)
 	if s == nil {
 		msg := fmt.Sprintf("%s of %s %s names %s, which is no Service of the input (outside the cluster, or not rendered here): nothing allowed for it (use spec.externalEgress for external hosts)",
 			it.where, w.Kind, w.Name, host)
@@ -102,8 +128,20 @@ func (x *inferrer) resolveRef(w *workload.Workload, from graph.Endpoint, r Ref, 
 		}
 		return
 	}
+	port := r.Port
+	if port == 0 && r.Scheme != "" {
+		port = DefaultPorts[r.Scheme]
+	}
 	var ports []service.Port
 	switch {
+	case s.Headless && port != 0:
+		// A headless Service's name resolves to the pods' addresses: the
+		// port written is the pod's own, never translated by targetPort.
+		proto := "TCP"
+		if p, ok := servicePort(s, port, ""); ok {
+			proto = p.Protocol
+		}
+		ports = []service.Port{{Port: port, Protocol: proto, TargetPort: strconv.Itoa(int(port))}}
 	case r.Port != 0:
 		p, ok := servicePort(s, r.Port, "")
 		if !ok {
@@ -115,11 +153,9 @@ func (x *inferrer) resolveRef(w *workload.Workload, from graph.Endpoint, r Ref, 
 			return
 		}
 		ports = []service.Port{p}
-	case r.Scheme != "":
-		if def, ok := DefaultPorts[r.Scheme]; ok {
-			if p, ok := servicePort(s, def, ""); ok {
-				ports = []service.Port{p}
-			}
+	case port != 0:
+		if p, ok := servicePort(s, port, ""); ok {
+			ports = []service.Port{p}
 		}
 	}
 	if ports == nil && len(s.Ports) == 1 {
@@ -144,24 +180,25 @@ func (x *inferrer) items(w *workload.Workload) []item {
 		for ci, c := range manifest.Items(spec, group) {
 			cname := manifest.String(c, "name")
 			of := fmt.Sprintf("of container %s", cname)
+			grp := group + "/" + cname
 			base := w.TemplateField("spec", fmt.Sprintf("%s[%d]", group, ci))
 			for ei, e := range manifest.Items(c, "env") {
 				name := manifest.String(e, "name")
 				field := fmt.Sprintf("%s.env[%d]", base, ei)
 				if v := manifest.Lookup(e, "value"); v != nil {
-					out = append(out, item{key: name, value: v.Value, where: fmt.Sprintf("env %s %s", name, of), field: field})
+					out = append(out, item{key: name, value: v.Value, where: fmt.Sprintf("env %s %s", name, of), field: field, group: grp})
 					continue
 				}
 				if ref := manifest.Lookup(e, "valueFrom", "configMapKeyRef"); ref != nil {
 					cm, key := manifest.String(ref, "name"), manifest.String(ref, "key")
 					if v, ok := x.dataValue("ConfigMap", ns, cm, key); ok {
-						out = append(out, item{key: name, value: v, where: fmt.Sprintf("env %s (ConfigMap %s key %s) %s", name, cm, key, of), field: field})
+						out = append(out, item{key: name, value: v, where: fmt.Sprintf("env %s (ConfigMap %s key %s) %s", name, cm, key, of), field: field, group: grp})
 					}
 				}
 				if ref := manifest.Lookup(e, "valueFrom", "secretKeyRef"); ref != nil {
 					sec, key := manifest.String(ref, "name"), manifest.String(ref, "key")
 					if v, ok := x.dataValue("Secret", ns, sec, key); ok {
-						out = append(out, item{key: name, value: v, secret: true, where: fmt.Sprintf("env %s (Secret %s key %s) %s", name, sec, key, of), field: field})
+						out = append(out, item{key: name, value: v, secret: true, where: fmt.Sprintf("env %s (Secret %s key %s) %s", name, sec, key, of), field: field, group: grp})
 					}
 				}
 			}
@@ -178,7 +215,7 @@ func (x *inferrer) items(w *workload.Workload) []item {
 						continue
 					}
 					for _, kv := range x.dataAll(kind, ns, name) {
-						out = append(out, item{key: prefix + kv[0], value: kv[1], secret: kind == "Secret", field: field,
+						out = append(out, item{key: prefix + kv[0], value: kv[1], secret: kind == "Secret", field: field, group: grp,
 							where: fmt.Sprintf("%s %s key %s (envFrom) %s", kind, name, kv[0], of)})
 					}
 				}
@@ -200,9 +237,13 @@ func (x *inferrer) items(w *workload.Workload) []item {
 				continue
 			}
 			for _, kv := range x.dataAll(src.kind, ns, name) {
-				for _, fkv := range fileEntries(kv[1]) {
-					out = append(out, item{key: fkv[0], value: fkv[1], secret: src.kind == "Secret", field: field,
-						where: fmt.Sprintf("%s %s file %s key %s (mounted)", src.kind, name, kv[0], fkv[0])})
+				for _, fkv := range fileEntries(kv[0], kv[1]) {
+					where := fmt.Sprintf("%s %s file %s key %s (mounted)", src.kind, name, kv[0], fkv[0])
+					if fkv[0] == "" || fkv[0] == kv[0] {
+						where = fmt.Sprintf("%s %s file %s (mounted)", src.kind, name, kv[0])
+					}
+					key := strings.TrimSpace(strings.TrimPrefix(fkv[0], "export "))
+					out = append(out, item{key: key, value: fkv[1], secret: src.kind == "Secret", field: field, group: src.kind + "/" + name + "/" + kv[0], where: where})
 				}
 			}
 		}
@@ -255,32 +296,39 @@ func (x *inferrer) dataAll(kind, ns, name string) [][2]string {
 }
 
 // fileEntries reads a mounted file that is plainly YAML (a mapping, flattened
-// to dotted keys) or key=value lines; other content gives one entry with no
-// key.
-func fileEntries(content string) [][2]string {
+// to dotted keys) or key=value lines (other lines kept without a key); other
+// content gives one entry keyed by the file's name (a file DB_HOST holding
+// "db" names a host as the variable would).
+func fileEntries(file, content string) [][2]string {
 	var out [][2]string
 	var node yaml.Node
 	if err := yaml.Unmarshal([]byte(content), &node); err == nil && len(node.Content) == 1 && node.Content[0].Kind == yaml.MappingNode {
 		flatten("", node.Content[0], &out)
 		return out
 	}
-	lines := strings.Split(content, "\n")
 	kvLines := 0
-	for _, l := range lines {
+	for _, l := range strings.Split(content, "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
-		if k, v, ok := strings.Cut(l, "="); ok {
+		// Only KEY=value: a URL with a query ("postgres://db/x?sslmode=require")
+		// is no key=value line.
+		if k, v, ok := strings.Cut(l, "="); ok && keyRE.MatchString(strings.TrimSpace(k)) {
 			out = append(out, [2]string{strings.TrimSpace(k), strings.Trim(strings.TrimSpace(v), `"'`)})
 			kvLines++
+			continue
 		}
+		out = append(out, [2]string{"", l})
 	}
 	if kvLines > 0 {
 		return out
 	}
-	return [][2]string{{"", content}}
+	return [][2]string{{file, content}}
 }
+
+// keyRE is a variable or property name (export and spaces trimmed before).
+var keyRE = regexp.MustCompile(`^(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*$`)
 
 func flatten(prefix string, n *yaml.Node, out *[][2]string) {
 	switch n.Kind {

@@ -21,6 +21,8 @@ var (
 	urlRE   = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*)://([^/?#\s"'<>;]*)`)
 	tokenRE = regexp.MustCompile(`[^\s,;"'()\[\]{}<>=]+`)
 	hostRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	// listedURLRE is the start of a next URL at the end of an authority.
+	listedURLRE = regexp.MustCompile(`,([a-zA-Z][a-zA-Z0-9+.-]*):$`)
 )
 
 // DefaultPorts are the ports URL schemes imply when none is written.
@@ -51,18 +53,33 @@ func HostKey(key string) bool {
 }
 
 // Parse finds the references in a value: URLs with any scheme (credentials,
-// host lists such as mongodb://a:1,b:2 and jdbc:postgresql:// included),
-// host:port tokens and comma-separated lists of them (kafka bootstrap
-// servers), and, when bareHosts is set, bare host names.
+// host lists such as mongodb://a:1,b:2, lists of URLs and jdbc:postgresql://
+// included), host:port tokens and comma-separated lists of them (kafka
+// bootstrap servers), and, when bareHosts is set and the whole value is a
+// host name or a comma-separated list of them, bare host names. The path,
+// query and parameters of a URL are never read as hosts (a database named
+// like a Service in "jdbc:sqlserver://db:1433;databaseName=orders" is no
+// reference to it).
 func Parse(value string, bareHosts bool) []Ref {
 	var out []Ref
-	rest := value
-	for _, m := range urlRE.FindAllStringSubmatchIndex(value, -1) {
-		scheme := strings.ToLower(value[m[2]:m[3]])
-		if i := strings.LastIndex(scheme, ":"); i >= 0 {
-			scheme = scheme[i+1:]
+	rest := []byte(value)
+	for pos := 0; pos < len(value); {
+		m := urlRE.FindStringSubmatchIndex(value[pos:])
+		if m == nil {
+			break
 		}
-		authority := value[m[4]:m[5]]
+		for i := range m {
+			m[i] += pos
+		}
+		scheme := strings.ToLower(value[m[2]:m[3]])
+		authority, authEnd, next := value[m[4]:m[5]], m[5], m[5]
+		// A list of URLs ("http://a:1,http://b:2"): the authority stops at
+		// the next URL's "//", leaving ",http:" at its end.
+		if lm := listedURLRE.FindStringSubmatchIndex(authority); lm != nil && strings.HasPrefix(value[authEnd:], "//") {
+			next = m[4] + lm[2]
+			authEnd = m[4] + lm[0]
+			authority = authority[:lm[0]]
+		}
 		if i := strings.LastIndex(authority, "@"); i >= 0 {
 			authority = authority[i+1:]
 		}
@@ -72,9 +89,25 @@ func Parse(value string, bareHosts bool) []Ref {
 				out = append(out, r)
 			}
 		}
-		rest = strings.Replace(rest, value[m[0]:m[1]], " ", 1)
+		// Blank the URL with its path, query and parameters, so that none of
+		// them is read as a host:port token below.
+		end := authEnd
+		if next == authEnd {
+			for end < len(value) && !strings.ContainsRune(urlEnd, rune(value[end])) {
+				end++
+			}
+		}
+		for i := m[0]; i < end; i++ {
+			rest[i] = ' '
+		}
+		pos = next
 	}
-	for _, tok := range tokenRE.FindAllString(rest, -1) {
+	if bareHosts {
+		if hosts, ok := hostList(string(rest)); ok {
+			return append(out, hosts...)
+		}
+	}
+	for _, tok := range tokenRE.FindAllString(string(rest), -1) {
 		if strings.Contains(tok, "/") {
 			continue // a path, not a host
 		}
@@ -82,18 +115,34 @@ func Parse(value string, bareHosts bool) []Ref {
 			tok = tok[i+1:]
 		}
 		if strings.Contains(tok, ":") {
-			if r, ok := hostPort(tok, false); ok && r.Port != 0 {
-				out = append(out, r)
-			}
-			continue
-		}
-		if bareHosts {
-			if r, ok := hostPort(tok, true); ok {
+			if r, ok := hostPort(tok, false); ok {
 				out = append(out, r)
 			}
 		}
 	}
 	return out
+}
+
+// urlEnd are the characters that end a URL's path and query.
+const urlEnd = " \t\r\n\"'<>,"
+
+// hostList reads a value that is only a host[:port] or a comma-separated
+// list of them; ok is false for any other value (text, options, DSNs in
+// key=value form), whose words are not host names.
+func hostList(value string) ([]Ref, bool) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return nil, false
+	}
+	var out []Ref
+	for _, hp := range strings.Split(value, ",") {
+		r, ok := hostPort(hp, true)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, r)
+	}
+	return out, true
 }
 
 // hostPort reads host[:port]. Without allowBare a port is required.
@@ -102,6 +151,9 @@ func hostPort(s string, allowBare bool) (Ref, bool) {
 	host, portStr := s, ""
 	if i := strings.LastIndex(s, ":"); i >= 0 {
 		host, portStr = s[:i], s[i+1:]
+		if portStr == "" {
+			return Ref{}, false // "jdbc:", "http:": no host
+		}
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if host == "" || host == "localhost" || net.ParseIP(host) != nil || !hostRE.MatchString(host) {
