@@ -94,6 +94,49 @@ type Edge struct {
 	Ports []networkingv1.NetworkPolicyPort
 	// Reason says why the edge exists and where it came from.
 	Reason string
+	// HTTP, when set, restricts the edge to these requests: its ingress
+	// side is written as a CiliumNetworkPolicy with L7 rules, never as a
+	// plain NetworkPolicy (an L4 allow on the same peer and port would make
+	// the L7 rules moot).
+	HTTP []HTTPRule
+	// SkipIngress leaves the ingress side of the edge out of the plain
+	// NetworkPolicies (an L7 rule covers it).
+	SkipIngress bool
+}
+
+// HTTPRule is one allowed HTTP request (regular expressions; empty is any).
+type HTTPRule struct {
+	Method, Path, Host string
+}
+
+// Same reports whether two endpoints select the same pods or addresses.
+func Same(a, b Endpoint) bool {
+	return a.Kind == b.Kind && a.Namespace == b.Namespace && Labels(a.Selector) == Labels(b.Selector) &&
+		(a.NamespaceLabels == nil) == (b.NamespaceLabels == nil) && Labels(a.NamespaceLabels) == Labels(b.NamespaceLabels) &&
+		a.CIDR == b.CIDR && strings.Join(a.Except, ",") == strings.Join(b.Except, ",")
+}
+
+// Covers reports whether a selects every pod b selects (a's labels are a
+// subset of b's, in the same namespace or namespaces).
+func Covers(a, b Endpoint) bool {
+	if a.Kind == CIDR || b.Kind == CIDR || (a.NamespaceLabels == nil) != (b.NamespaceLabels == nil) {
+		return Same(a, b)
+	}
+	if a.NamespaceLabels != nil {
+		for k, v := range a.NamespaceLabels {
+			if b.NamespaceLabels[k] != v {
+				return false
+			}
+		}
+	} else if a.Namespace != b.Namespace {
+		return false
+	}
+	for k, v := range a.Selector {
+		if b.Selector[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // FromWorkload returns the endpoint of a workload.

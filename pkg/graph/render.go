@@ -76,7 +76,7 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 		s.reasons[reason] = true
 	}
 	for _, e := range edges {
-		if opt.IngressDenied && e.To.Selectable() && opt.InScope(e.To.Namespace) {
+		if opt.IngressDenied && e.To.Selectable() && opt.InScope(e.To.Namespace) && e.HTTP == nil && !e.SkipIngress {
 			if peer, ok := peerFor(e.From, e.To.Namespace); ok {
 				add(get(e.To, ingress), peer, e.Ports, e.Reason)
 			} else {

@@ -38,7 +38,9 @@ type Output struct {
 	Edges []graph.Edge
 	// Policies that are not edges (namespace isolation).
 	Policies []policy.Generated
-	Results  framework.Results
+	// FQDN are egress allows to host names (cilium flavour only).
+	FQDN    []FQDNEgress
+	Results framework.Results
 }
 
 type deriver struct {
@@ -84,6 +86,8 @@ func Derive(in Input) Output {
 		d.out.Edges = append(d.out.Edges, edges...)
 		d.out.Results = append(d.out.Results, rs...)
 	}
+	d.httpRules()
+	d.out.Edges, d.out.FQDN = d.l7(d.out.Edges, d.fqdnEgress())
 	d.out.Edges = d.zoneFilter(d.out.Edges)
 	return d.out
 }

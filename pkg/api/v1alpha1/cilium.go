@@ -161,14 +161,8 @@ func (s *Spec) validateCilium(v *validator) {
 			v.add(path+".hosts", "required")
 		}
 		for j, h := range f.Hosts {
-			hp := fmt.Sprintf("%s.hosts[%d]", path, j)
-			switch {
-			case (h.MatchName == "") == (h.MatchPattern == ""):
-				v.add(hp, "set exactly one of matchName and matchPattern")
-			case h.MatchName != "" && !fqdnNameRE.MatchString(h.MatchName):
-				v.add(hp+".matchName", "%q is not a host name", h.MatchName)
-			case h.MatchPattern != "" && (!fqdnPatternRE.MatchString(h.MatchPattern) || strings.Trim(h.MatchPattern, "*.") == ""):
-				v.add(hp+".matchPattern", "%q is not a host pattern (letters, digits, -, . and *, and not only wildcards)", h.MatchPattern)
+			if msg := ValidateFQDN(h); msg != "" {
+				v.add(fmt.Sprintf("%s.hosts[%d]", path, j), "%s", msg)
 			}
 		}
 		if len(f.Ports) == 0 {
@@ -189,4 +183,17 @@ func (s *Spec) validateCilium(v *validator) {
 			v.add("cilium.fqdn", "FQDN egress needs flavor: cilium; a plain NetworkPolicy cannot express host names (set cilium.kubernetesFallback to warn, or widen for an ipBlock to 0.0.0.0/0 with private ranges excepted)")
 		}
 	}
+}
+
+// ValidateFQDN checks one host entry and returns a message, or "".
+func ValidateFQDN(h FQDN) string {
+	switch {
+	case (h.MatchName == "") == (h.MatchPattern == ""):
+		return "set exactly one of matchName and matchPattern"
+	case h.MatchName != "" && !fqdnNameRE.MatchString(h.MatchName):
+		return fmt.Sprintf("matchName %q is not a host name", h.MatchName)
+	case h.MatchPattern != "" && (!fqdnPatternRE.MatchString(h.MatchPattern) || strings.Trim(h.MatchPattern, "*.") == ""):
+		return fmt.Sprintf("matchPattern %q is not a host pattern (letters, digits, -, . and *, and not only wildcards)", h.MatchPattern)
+	}
+	return ""
 }
