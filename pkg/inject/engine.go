@@ -46,8 +46,8 @@ type Output struct {
 	// cilium flavour, CiliumNetworkPolicies), in output order.
 	Objects []emit.Object
 	// Nodes are the Objects' nodes.
-	Nodes []*yaml.Node
-	Results  framework.Results
+	Nodes   []*yaml.Node
+	Results framework.Results
 }
 
 // Run derives the policies for objs. It returns an error, and no policies,
