@@ -8,11 +8,19 @@ TOOLS        := $(CURDIR)/.bin
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS      := -s -w -X github.com/tierwall/tierwall/pkg/version.Version=$(VERSION)
 GOBUILD      := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+# The Helm 4 plugin folder; `make plugin PLATFORMS=all` adds every OS/arch.
+PLUGIN_DIR   := $(CURDIR)/dist/helm-plugin
+PLATFORMS    ?=
+# The KRM function image (make image); the examples run tierwall:dev.
+IMAGE        ?= tierwall:dev
 
 # The real binaries the end-to-end tests drive; scripts/tools.sh installs them.
 export TIERWALL_BIN_DIR := $(TOOLS)
+# DOCKER is the docker CLI kustomize runs container functions with: the podman
+# shim scripts/tools.sh writes (set DOCKER=$$(command -v docker) to use Docker).
 E2E_ENV := TIERWALL_E2E=1 TIERWALL_BIN=$(BIN) KUSTOMIZE=$(TOOLS)/kustomize \
-	HELM3=$(TOOLS)/helm HELM4=$(TOOLS)/helm4 KUBECTL=$${KUBECTL:-$$(command -v kubectl)}
+	HELM3=$(TOOLS)/helm HELM4=$(TOOLS)/helm4 KUBECTL=$${KUBECTL:-$$(command -v kubectl)} \
+	TIERWALL_HELM_PLUGIN=$(PLUGIN_DIR) DOCKER=$${DOCKER:-$(TOOLS)/docker}
 
 .DEFAULT_GOAL := help
 
@@ -21,12 +29,22 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## build bin/tierwall (KRM function and CLI), static
+build: ## build bin/tierwall (KRM function, CLI), bin/tierwall-postrender (Helm) and the Helm 4 plugin folder, static
 	@mkdir -p $(BIN)
 	$(GOBUILD) -o $(BIN)/tierwall ./fn
+	$(GOBUILD) -o $(BIN)/tierwall-postrender ./postrender
+	@VERSION=$(VERSION) PREBUILT=$(BIN)/tierwall-postrender scripts/plugin.sh $(PLUGIN_DIR)
+
+.PHONY: plugin
+plugin: ## build the Helm 4 plugin folder dist/helm-plugin (PLATFORMS=all: every OS/arch in plugin.yaml)
+	VERSION=$(VERSION) scripts/plugin.sh $(PLUGIN_DIR) $(PLATFORMS)
+
+.PHONY: image
+image: ## build the KRM function image (IMAGE=tierwall:dev) offline with podman or Docker; Dockerfile builds from source
+	VERSION=$(VERSION) scripts/image.sh $(IMAGE)
 
 .PHONY: tools
-tools: ## install the pinned kustomize, Helm 3, Helm 4 and podman the tests drive (.bin/, cached)
+tools: ## install the pinned kustomize, Helm 3, Helm 4, podman and its docker shim the tests drive (.bin/, cached)
 	scripts/tools.sh
 
 .PHONY: test
