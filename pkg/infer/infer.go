@@ -21,6 +21,10 @@ import (
 	"github.com/tierwall/tierwall/pkg/workload"
 )
 
+// GatewayNameLabel is the label Gateway API implementations put on the pods
+// they deploy for a Gateway (GEP-1762), set to the Gateway's name.
+const GatewayNameLabel = "gateway.networking.k8s.io/gateway-name"
+
 // Input is what inference reads.
 type Input struct {
 	Spec      *v1alpha1.Spec
@@ -215,13 +219,25 @@ func (x *inferrer) route(o manifest.Object, ns string) {
 	} else {
 		seen := map[string]bool{}
 		for _, pr := range manifest.Items(o.Node, "spec", "parentRefs") {
+			if k := manifest.String(pr, "kind"); k != "" && k != "Gateway" {
+				continue // a mesh parent (kind Service): its callers are not named here
+			}
 			gns := manifest.String(pr, "namespace")
 			if gns == "" {
 				gns = ns
 			}
-			if !seen[gns] {
-				seen[gns] = true
-				froms = append(froms, graph.Endpoint{Kind: graph.Pods, Namespace: gns, Name: "gateway"})
+			from := graph.Endpoint{Kind: graph.Pods, Namespace: gns, Name: "gateway"}
+			if gns == ns {
+				// A Gateway beside its routes: the whole namespace would be
+				// every pod of the application. Its pods carry the label
+				// GEP-1762 gives the resources a Gateway deploys.
+				name := manifest.String(pr, "name")
+				from.Selector = map[string]string{GatewayNameLabel: name}
+				from.Name = "gateway-" + name
+			}
+			if key := from.Namespace + "/" + graph.Labels(from.Selector); !seen[key] {
+				seen[key] = true
+				froms = append(froms, from)
 			}
 		}
 	}
