@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
-	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -14,6 +13,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/result"
 	"github.com/tierwall/tierwall/pkg/scope"
+	"github.com/tierwall/tierwall/pkg/service"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
 
@@ -106,8 +106,8 @@ type Endpoint struct {
 	Addrs []netip.Addr
 	// CIDR is the range an external endpoint stands for.
 	CIDR string
-	// Object is the input object, for workloads.
-	Object *manifest.Object
+	// Workload is what the input object says, for workloads.
+	Workload *workload.Workload
 
 	class int // -1: not analysed (hostNetwork, any)
 }
@@ -155,36 +155,6 @@ var roleText = map[string]string{
 	RoleCIDR:       "address range",
 }
 
-// Service is a Service of the input, for checks on ports.
-type Service struct {
-	Object    manifest.Object
-	Namespace string
-	Selector  map[string]string
-	Ports     []ServicePort
-}
-
-// ServicePort is one port of a Service.
-type ServicePort struct {
-	Name     string
-	Port     int32
-	Protocol string
-	// TargetPort is a number or a container port name; it defaults to Port.
-	TargetPort string
-}
-
-// Selects reports whether the Service routes to the endpoint's pods.
-func (s *Service) Selects(e *Endpoint) bool {
-	if len(s.Selector) == 0 || e.Kind != Workload || e.Namespace != s.Namespace {
-		return false
-	}
-	for k, v := range s.Selector {
-		if got, ok := e.Labels[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
-}
-
 // NamedCIDR is an address range with a name, shown as a peer.
 type NamedCIDR struct {
 	Name string
@@ -209,7 +179,8 @@ type Model struct {
 	Endpoints []*Endpoint
 	// Policies are the valid NetworkPolicies, sorted by namespace and name.
 	Policies []*Policy
-	Services []*Service
+	// Services of the input, for checks on ports.
+	Services []service.Service
 	// Findings are the problems met reading the input, such as invalid
 	// policies (left out of the analysis).
 	Findings framework.Results
@@ -275,10 +246,12 @@ func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
 				m.Policies = append(m.Policies, p)
 			}
 		case o.Kind == "Service" && o.APIVersion == "v1" && namespaced:
-			m.Services = append(m.Services, parseService(*o, ns))
+			if svc, ok := service.Extract(*o, ns); ok {
+				m.Services = append(m.Services, svc)
+			}
 		case namespaced && !o.ManagedByTierwall():
 			if w, ok := workload.Extract(*o, ns, extra); ok {
-				m.Endpoints = append(m.Endpoints, workloadEndpoint(w, o))
+				m.Endpoints = append(m.Endpoints, workloadEndpoint(w))
 			}
 		}
 	}
@@ -331,7 +304,7 @@ func splitPath(p string) []string {
 	return strings.Split(p, ".")
 }
 
-func workloadEndpoint(w workload.Workload, o *manifest.Object) *Endpoint {
+func workloadEndpoint(w workload.Workload) *Endpoint {
 	e := &Endpoint{
 		ID:           w.Namespace + "/" + w.Kind + "/" + w.Name,
 		Kind:         Workload,
@@ -341,17 +314,17 @@ func workloadEndpoint(w workload.Workload, o *manifest.Object) *Endpoint {
 		Labels:       w.PodLabels,
 		Ports:        w.Ports,
 		HostNetwork:  w.HostNetwork,
-		Object:       o,
+		Workload:     &w,
 	}
-	if o.Kind == "Pod" {
-		e.Addrs = podIPs(o)
+	if w.Object.Kind == "Pod" {
+		e.Addrs = podIPs(w.Object)
 	}
 	return e
 }
 
 // podIPs reads status.podIPs (or status.podIP) of a Pod object, as kubectl
 // get -o yaml shows them.
-func podIPs(o *manifest.Object) []netip.Addr {
+func podIPs(o manifest.Object) []netip.Addr {
 	var out []netip.Addr
 	seen := map[netip.Addr]bool{}
 	add := func(s string) {
@@ -365,26 +338,6 @@ func podIPs(o *manifest.Object) []netip.Addr {
 		add(manifest.String(it, "ip"))
 	}
 	return out
-}
-
-func parseService(o manifest.Object, ns string) *Service {
-	s := &Service{Object: o, Namespace: ns, Selector: manifest.StringMap(o.Node, "spec", "selector")}
-	for _, p := range manifest.Items(o.Node, "spec", "ports") {
-		n, err := strconv.Atoi(manifest.String(p, "port"))
-		if err != nil {
-			continue
-		}
-		sp := ServicePort{Name: manifest.String(p, "name"), Port: int32(n), Protocol: strings.ToUpper(manifest.String(p, "protocol")),
-			TargetPort: manifest.String(p, "targetPort")}
-		if sp.Protocol == "" {
-			sp.Protocol = "TCP"
-		}
-		if sp.TargetPort == "" {
-			sp.TargetPort = strconv.Itoa(n)
-		}
-		s.Ports = append(s.Ports, sp)
-	}
-	return s
 }
 
 // addVirtual adds the pods the configuration names that the input lacks.

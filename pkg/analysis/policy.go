@@ -53,6 +53,17 @@ func (p *Policy) Ref() string {
 	return p.Namespace + "/" + p.Name
 }
 
+// Selects reports whether the policy's podSelector matches pod labels.
+func (p *Policy) Selects(podLabels map[string]string) bool {
+	return p.selector.Matches(labels.Set(podLabels))
+}
+
+// SelectsAll reports whether the podSelector is empty: every pod of the
+// namespace, present and future.
+func (p *Policy) SelectsAll() bool {
+	return len(p.Spec.PodSelector.MatchLabels) == 0 && len(p.Spec.PodSelector.MatchExpressions) == 0
+}
+
 // Generated reports whether tierwall wrote the policy.
 func (p *Policy) Generated() bool { return p.Object.ManagedByTierwall() }
 
@@ -91,6 +102,14 @@ func (r *Rule) AllPeers() bool { return r.allPeers }
 
 // AllPorts reports whether the rule has no ports, so it admits every port.
 func (r *Rule) AllPorts() bool { return r.allPorts }
+
+// Block returns the address block of peer i of the rule, if it is one.
+func (r *Rule) Block(i int) (cidr netip.Prefix, except []netip.Prefix, ok bool) {
+	if i < 0 || i >= len(r.peers) || !r.peers[i].isBlock {
+		return netip.Prefix{}, nil, false
+	}
+	return r.peers[i].cidr, r.peers[i].except, true
+}
 
 // peerMatcher is one peer: selectors (nil when not set) or an address block.
 type peerMatcher struct {

@@ -1,5 +1,7 @@
 // Package cli is the tierwall command: with no subcommand it is the KRM
-// function (a ResourceList on stdin); "version" prints the version.
+// function (a ResourceList on stdin); "report" shows who may talk to whom in
+// rendered manifests, "check" fails when their policies leave pods open or
+// cannot work; "version" prints the version.
 package cli
 
 import (
@@ -18,8 +20,13 @@ const usage = `tierwall adds zero-trust NetworkPolicies to Kubernetes manifests.
 Usage:
   tierwall            KRM function: reads a ResourceList on stdin, writes it back
                       with the generated policies (kustomize, kpt)
+  tierwall report     show who may talk to whom in rendered manifests, and why
+                      (text, Markdown with Mermaid, JSON, DOT)
+  tierwall check      check the policies of rendered manifests; exit 1 on findings
   tierwall version    print the version
   tierwall help       print this help
+
+Run "tierwall report -h" or "tierwall check -h" for their flags.
 `
 
 // Main runs the tierwall command and returns its exit code.
@@ -29,6 +36,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "version", "--version":
 			fmt.Fprintf(stdout, "tierwall %s\n", version.Version)
 			return 0
+		case "report":
+			return runReport(args[1:], stdin, stdout, stderr)
+		case "check":
+			return runCheck(args[1:], stdin, stdout, stderr)
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usage)
 			return 0

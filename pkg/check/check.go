@@ -1,0 +1,506 @@
+// Package check finds what is wrong with a final object set's network
+// policies: pods left open, rules that allow more than anyone asked for,
+// pods that cannot resolve names, policies that select nothing and rules
+// that cannot work. Findings are KRM function results (kyaml
+// framework.Result) with a severity, the object, the field and why; each
+// carries the tag "check" naming the check, so that tools can filter them.
+package check
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+
+	"github.com/tierwall/tierwall/pkg/analysis"
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/result"
+)
+
+// Check names, the "check" tag of each finding.
+const (
+	InvalidPolicy    = "invalid-policy"
+	NotDefaultDenied = "not-default-denied"
+	HostNetwork      = "host-network"
+	OpenRule         = "open-rule"
+	WholeInternet    = "whole-internet"
+	AllNamespaces    = "all-namespaces"
+	SplitPeer        = "split-peer"
+	NoDNS            = "no-dns"
+	SelectsNoPod     = "selects-no-pod"
+	UnknownNamedPort = "unknown-named-port"
+	ServicePort      = "service-port"
+	InClusterIPBlock = "in-cluster-ipblock"
+)
+
+// DefaultClusterCIDRs are the usual pod and Service ranges, used when the
+// cluster's are not given: kubeadm's Services (10.96.0.0/12) and pods with
+// flannel (10.244.0.0/16), k3s's pods (10.42.0.0/16) and Services
+// (10.43.0.0/16). Findings against them are warnings, since they are guesses.
+var DefaultClusterCIDRs = []string{"10.96.0.0/12", "10.244.0.0/16", "10.42.0.0/16", "10.43.0.0/16"}
+
+// Options tune the checks.
+type Options struct {
+	// ClusterCIDRs are the cluster's pod and Service ranges. An ipBlock
+	// inside one is an error. Defaults to DefaultClusterCIDRs, and then a
+	// warning.
+	ClusterCIDRs []netip.Prefix
+}
+
+// Objects builds the model of a final object set and checks it: the entry
+// point for front ends that hold objects (the KRM function after adding its
+// policies).
+func Objects(objs []manifest.Object, spec *v1alpha1.Spec, opts Options) framework.Results {
+	m, _ := analysis.New(objs, analysis.Options{Spec: spec})
+	return Run(m, opts)
+}
+
+// Run checks a model and returns the findings, sorted (errors first).
+func Run(m *analysis.Model, opts Options) framework.Results {
+	c := &checker{m: m, clusterSev: result.Error, cluster: opts.ClusterCIDRs}
+	if len(c.cluster) == 0 {
+		c.clusterSev = result.Warning
+		for _, s := range DefaultClusterCIDRs {
+			c.cluster = append(c.cluster, netip.MustParsePrefix(s))
+		}
+	}
+	for _, f := range m.Findings {
+		r := *f
+		r.Tags = map[string]string{"check": InvalidPolicy}
+		c.out = append(c.out, &r)
+	}
+	c.workloads()
+	for _, p := range m.Policies {
+		c.selectsNoPod(p)
+		for _, r := range append(append([]*analysis.Rule{}, p.IngressRules...), p.EgressRules...) {
+			c.openRule(r)
+			c.peers(r)
+			c.ports(r)
+		}
+	}
+	result.Sort(c.out)
+	return c.out
+}
+
+type checker struct {
+	m          *analysis.Model
+	cluster    []netip.Prefix
+	clusterSev framework.Severity
+	out        framework.Results
+}
+
+func (c *checker) add(check string, sev framework.Severity, ref *result.Ref, field, format string, args ...any) {
+	r := result.New(sev, ref, field, format, args...)
+	r.Tags = map[string]string{"check": check}
+	c.out = append(c.out, r)
+}
+
+func policyRef(p *analysis.Policy) *result.Ref { return result.RefOf(p.Object) }
+
+func workloadRef(e *analysis.Endpoint) *result.Ref { return result.RefOf(e.Workload.Object) }
+
+func labelsField(e *analysis.Endpoint) string { return e.Workload.TemplateField("metadata", "labels") }
+
+// workloads checks each workload of a protected namespace: default-denied
+// in both directions, inside NetworkPolicy, able to resolve names.
+func (c *checker) workloads() {
+	spec := c.m.Spec
+	dns := c.dnsEndpoints()
+	for _, e := range c.m.Endpoints {
+		if e.Kind != analysis.Workload {
+			continue
+		}
+		ns, ok := c.m.Namespace(e.Namespace)
+		if !ok || !ns.InScope() {
+			continue
+		}
+		what := e.WorkloadKind + " " + e.String()
+		if e.HostNetwork {
+			c.add(HostNetwork, result.Warning, workloadRef(e), e.Workload.TemplateField("spec", "hostNetwork"),
+				"%s runs with hostNetwork: its pods use the node's network, which no NetworkPolicy can isolate or select", what)
+			continue
+		}
+		in, eg := c.m.Isolation(e)
+		var open []string
+		if !in && (spec.DefaultDeny.Ingress == nil || *spec.DefaultDeny.Ingress) {
+			open = append(open, "ingress")
+		}
+		if !eg && (spec.DefaultDeny.Egress == nil || *spec.DefaultDeny.Egress) {
+			open = append(open, "egress")
+		}
+		if len(open) > 0 {
+			c.add(NotDefaultDenied, result.Error, workloadRef(e), labelsField(e),
+				"%s is not default-denied for %s: no NetworkPolicy selects its pods for it, so all its %s is allowed",
+				what, strings.Join(open, " and "), strings.Join(open, " and "))
+		}
+		if eg && len(dns) > 0 {
+			c.resolves(e, what, dns)
+		}
+	}
+}
+
+// dnsEndpoints are the cluster DNS: the DNS pods of the input or the
+// virtual ones standing for them, and the DNS addresses of the profile.
+func (c *checker) dnsEndpoints() []*analysis.Endpoint {
+	spec := c.m.Spec.DNS
+	var out []*analysis.Endpoint
+	for _, e := range c.m.Endpoints {
+		switch {
+		case e.Role == analysis.RoleDNS:
+			out = append(out, e)
+		case e.Kind == analysis.Workload && spec.Namespace != "" && e.Namespace == spec.Namespace && len(spec.PodLabels) > 0 && hasLabels(e.Labels, spec.PodLabels):
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// resolves checks that an egress-isolated workload reaches the cluster DNS
+// over UDP and TCP on a DNS port.
+func (c *checker) resolves(e *analysis.Endpoint, what string, dns []*analysis.Endpoint) {
+	udp, tcp := false, false
+	for _, d := range dns {
+		v := c.m.Between(e, d)
+		for _, p := range c.m.Spec.DNS.Ports {
+			udp = udp || v.Ports.Contains("UDP", p)
+			tcp = tcp || v.Ports.Contains("TCP", p)
+		}
+	}
+	target := dnsTarget(c.m.Spec.DNS)
+	switch {
+	case !udp:
+		c.add(NoDNS, result.Error, workloadRef(e), labelsField(e),
+			"%s cannot resolve names: its egress is denied and no policy allows UDP port %s to %s", what, ports(c.m.Spec.DNS.Ports), target)
+	case !tcp:
+		c.add(NoDNS, result.Warning, workloadRef(e), labelsField(e),
+			"%s reaches %s over UDP only: answers too long for UDP are retried over TCP port %s and will fail", what, target, ports(c.m.Spec.DNS.Ports))
+	}
+}
+
+func dnsTarget(d v1alpha1.DNS) string {
+	var parts []string
+	if d.Namespace != "" {
+		parts = append(parts, fmt.Sprintf("the cluster DNS (pods %s in namespace %s)", labelText(d.PodLabels), d.Namespace))
+	}
+	if len(d.CIDRs) > 0 {
+		parts = append(parts, strings.Join(d.CIDRs, ", "))
+	}
+	return strings.Join(parts, " or ")
+}
+
+func labelText(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + l[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+func ports(ps []int32) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ", ")
+}
+
+// selectsNoPod flags a policy whose pod selector matches no pod of the
+// input (nor a pod the configuration names). An empty selector is meant for
+// every pod, present and future, and is not flagged.
+func (c *checker) selectsNoPod(p *analysis.Policy) {
+	if p.SelectsAll() {
+		return
+	}
+	matched, hostNet := 0, 0
+	for _, e := range c.m.Endpoints {
+		if (e.Kind != analysis.Workload && e.Kind != analysis.Virtual) || e.Namespace != p.Namespace || !p.Selects(e.Labels) {
+			continue
+		}
+		if e.HostNetwork {
+			hostNet++
+		} else {
+			matched++
+		}
+	}
+	switch {
+	case matched > 0:
+	case hostNet > 0:
+		c.add(SelectsNoPod, result.Warning, policyRef(p), "spec.podSelector",
+			"NetworkPolicy %s selects only hostNetwork pods, which NetworkPolicy cannot isolate: it has no effect", p.Ref())
+	default:
+		c.add(SelectsNoPod, result.Warning, policyRef(p), "spec.podSelector",
+			"NetworkPolicy %s selects no pod: its podSelector matches no workload of namespace %s in the input", p.Ref(), nsText(p.Namespace))
+	}
+}
+
+func nsText(ns string) string {
+	if ns == "" {
+		return "(release namespace)"
+	}
+	return ns
+}
+
+// openRule flags rules that allow more than anyone could have meant: no
+// peers at all.
+func (c *checker) openRule(r *analysis.Rule) {
+	if !r.AllPeers() {
+		return
+	}
+	p := r.Policy
+	on := "on every port"
+	if !r.AllPorts() {
+		on = "on " + rulePorts(r)
+	}
+	if r.Direction == analysis.Ingress {
+		c.add(OpenRule, result.Error, policyRef(p), r.Field(),
+			"NetworkPolicy %s: %s has no from, so it admits every source, in the cluster and outside it, %s; name the peers", p.Ref(), r.Field(), on)
+	} else {
+		c.add(OpenRule, result.Error, policyRef(p), r.Field(),
+			"NetworkPolicy %s: %s has no to, so it allows every destination, in the cluster and outside it, %s; name the peers", p.Ref(), r.Field(), on)
+	}
+}
+
+func rulePorts(r *analysis.Rule) string {
+	var out []string
+	for _, p := range r.Ports {
+		proto := "TCP"
+		if p.Protocol != nil {
+			proto = string(*p.Protocol)
+		}
+		switch {
+		case p.Port == nil:
+			out = append(out, proto+"/any")
+		case p.EndPort != nil:
+			out = append(out, fmt.Sprintf("%s/%s-%d", proto, p.Port.String(), *p.EndPort))
+		default:
+			out = append(out, proto+"/"+p.Port.String())
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// peers checks each peer of a rule: the whole internet, every namespace,
+// a namespaceSelector and a podSelector split over two entries, and
+// ipBlocks aimed at cluster addresses.
+func (c *checker) peers(r *analysis.Rule) {
+	p := r.Policy
+	nsOnly, podOnly := -1, -1
+	for i, peer := range r.Peers {
+		field := fmt.Sprintf("%s[%d]", r.PeersField(), i)
+		if cidr, except, ok := r.Block(i); ok {
+			if cidr.Bits() == 0 && len(except) == 0 {
+				c.add(WholeInternet, result.Error, policyRef(p), field+".ipBlock",
+					"NetworkPolicy %s: ipBlock %s without except is every address: the internet, private networks, the cloud metadata endpoint 169.254.169.254 and, on many CNIs, every pod and node; except the private and link-local ranges or name the ranges needed",
+					p.Ref(), peer.IPBlock.CIDR)
+			}
+			c.inCluster(r, field, cidr)
+			continue
+		}
+		switch {
+		case peer.PodSelector == nil && peer.NamespaceSelector != nil:
+			if empty(peer.NamespaceSelector.MatchLabels, len(peer.NamespaceSelector.MatchExpressions)) && r.AllPorts() {
+				c.add(AllNamespaces, result.Warning, policyRef(p), field+".namespaceSelector",
+					"NetworkPolicy %s: namespaceSelector {} alone is every pod of every namespace, on every port; add a podSelector in the same entry or ports", p.Ref())
+			} else if nsOnly < 0 {
+				nsOnly = i
+			}
+		case peer.PodSelector != nil && peer.NamespaceSelector == nil:
+			if podOnly < 0 {
+				podOnly = i
+			}
+		}
+	}
+	if nsOnly >= 0 && podOnly >= 0 {
+		c.add(SplitPeer, result.Warning, policyRef(p), r.PeersField(),
+			"NetworkPolicy %s: %s has a namespaceSelector (entry %d) and a podSelector (entry %d) in separate entries, which are ORed: every pod of the selected namespaces is admitted, not only the selected pods; put both selectors in one entry (no \"-\" before podSelector) to require both",
+			p.Ref(), r.PeersField(), nsOnly, podOnly)
+	}
+}
+
+func empty(m map[string]string, exprs int) bool { return len(m) == 0 && exprs == 0 }
+
+// inCluster flags an ipBlock inside the cluster's pod or Service ranges,
+// unless the configuration names it (the API server, a DNS address).
+func (c *checker) inCluster(r *analysis.Rule, field string, cidr netip.Prefix) {
+	if cidr.Bits() == 0 {
+		return
+	}
+	for _, s := range append(append([]string{}, c.m.Spec.KubeAPI.CIDRs...), c.m.Spec.DNS.CIDRs...) {
+		if q, err := netip.ParsePrefix(s); err == nil && q.Masked() == cidr {
+			return
+		}
+	}
+	for _, cc := range c.cluster {
+		if cc.Addr().Is4() == cidr.Addr().Is4() && cc.Bits() <= cidr.Bits() && cc.Contains(cidr.Addr()) {
+			guess := ""
+			if c.clusterSev == result.Warning {
+				guess = " (a usual default; give the cluster's ranges with --cluster-cidr)"
+			}
+			c.add(InClusterIPBlock, c.clusterSev, policyRef(r.Policy), field+".ipBlock.cidr",
+				"NetworkPolicy %s: ipBlock %s is inside the cluster range %s%s: pod and Service addresses change, Service addresses are rewritten before most CNIs apply policies, and Cilium never matches pods by ipBlock; select the pods with podSelector and namespaceSelector",
+				r.Policy.Ref(), cidr, cc, guess)
+			return
+		}
+	}
+}
+
+// destinations are the pods a rule's ports apply to: the policy's pods for
+// an ingress rule, the pods its peers match for an egress rule. blocks is
+// true when an egress rule reaches addresses only.
+func (c *checker) destinations(r *analysis.Rule) (pods []*analysis.Endpoint, addrsOnly bool) {
+	var cands []*analysis.Endpoint
+	if r.Direction == analysis.Ingress {
+		cands = c.m.Selected(r.Policy)
+	} else {
+		cands = c.m.Peers(r)
+	}
+	for _, e := range cands {
+		if e.Kind == analysis.Workload || e.Kind == analysis.Virtual {
+			pods = append(pods, e)
+		}
+	}
+	if r.Direction == analysis.Egress && !r.AllPeers() && len(pods) == 0 {
+		addrsOnly = true
+		for _, peer := range r.Peers {
+			if peer.IPBlock == nil {
+				addrsOnly = false
+			}
+		}
+	}
+	return pods, addrsOnly
+}
+
+// ports checks that each port of a rule can match: named ports declared by
+// a destination pod, numbers that are pod ports rather than Service ports.
+func (c *checker) ports(r *analysis.Rule) {
+	if r.AllPorts() {
+		return
+	}
+	p := r.Policy
+	dsts, addrsOnly := c.destinations(r)
+	for i, port := range r.Ports {
+		if port.Port == nil {
+			continue
+		}
+		field := fmt.Sprintf("%s.ports[%d].port", r.Field(), i)
+		proto := "TCP"
+		if port.Protocol != nil {
+			proto = string(*port.Protocol)
+		}
+		if port.Port.Type == intstr.String {
+			c.namedPort(r, field, port.Port.StrVal, proto, dsts, addrsOnly)
+			continue
+		}
+		if port.EndPort == nil {
+			c.servicePort(p, field, port.Port.IntVal, proto, dsts)
+		}
+	}
+}
+
+func (c *checker) namedPort(r *analysis.Rule, field, name, proto string, dsts []*analysis.Endpoint, addrsOnly bool) {
+	p := r.Policy
+	if addrsOnly {
+		c.add(UnknownNamedPort, result.Error, policyRef(p), field,
+			"NetworkPolicy %s: named port %q cannot resolve on ipBlock destinations (addresses declare no container ports): the rule allows nothing; use the port number", p.Ref(), name)
+		return
+	}
+	if len(dsts) == 0 {
+		return // the rule reaches no pod: selects-no-pod or an empty peer match says more
+	}
+	var otherProto []string
+	for _, d := range dsts {
+		for _, dp := range d.Ports {
+			if dp.Name != name {
+				continue
+			}
+			if dp.Protocol == proto {
+				return
+			}
+			otherProto = append(otherProto, dp.Protocol)
+		}
+	}
+	whose := "the pods this rule protects"
+	if r.Direction == analysis.Egress {
+		whose = "the pods this rule reaches"
+	}
+	if len(otherProto) > 0 {
+		c.add(UnknownNamedPort, result.Error, policyRef(p), field,
+			"NetworkPolicy %s: port %q is declared over %s, not %s, by %s (%s): the rule allows nothing", p.Ref(), name, otherProto[0], proto, whose, endpointList(dsts))
+		return
+	}
+	c.add(UnknownNamedPort, result.Error, policyRef(p), field,
+		"NetworkPolicy %s: no container port named %q is declared by %s (%s): the rule allows nothing", p.Ref(), name, whose, endpointList(dsts))
+}
+
+// servicePort flags a number that no destination declares but that a
+// Service in front of a destination uses as its port with another target.
+func (c *checker) servicePort(p *analysis.Policy, field string, port int32, proto string, dsts []*analysis.Endpoint) {
+	for _, d := range dsts {
+		if d.Kind != analysis.Workload {
+			continue
+		}
+		declared := false
+		for _, dp := range d.Ports {
+			if dp.Port == port && dp.Protocol == proto {
+				declared = true
+			}
+		}
+		if declared {
+			continue
+		}
+		for _, svc := range c.m.Services {
+			if !svc.Selects(*d.Workload) {
+				continue
+			}
+			for _, sp := range svc.Ports {
+				if sp.Port != port || sp.Protocol != proto {
+					continue
+				}
+				target, _, ok := svc.Target(sp, *d.Workload)
+				if !ok || target.Port == port {
+					continue
+				}
+				via := strconv.Itoa(int(target.Port))
+				if target.Name != "" {
+					via += " (" + target.Name + ")"
+				}
+				c.add(ServicePort, result.Error, policyRef(p), field,
+					"NetworkPolicy %s: port %d/%s is the port of %s, whose pods (%s) listen on %s: policies match pod ports, after the Service's translation, so this rule does not admit that traffic; write %s",
+					p.Ref(), port, proto, svc.Ref(), d, via, strconv.Itoa(int(target.Port)))
+				return
+			}
+		}
+	}
+}
+
+func endpointList(es []*analysis.Endpoint) string {
+	const most = 3
+	var names []string
+	for i, e := range es {
+		if i == most {
+			names = append(names, fmt.Sprintf("and %d more", len(es)-most))
+			break
+		}
+		names = append(names, e.String())
+	}
+	return strings.Join(names, ", ")
+}
