@@ -196,13 +196,13 @@ func (d *deriver) l7(edges []graph.Edge, fqdn []FQDNEgress) ([]graph.Edge, []FQD
 					"HTTP rules for %s from %s widened to a plain L4 allow on %s (flavor kubernetes)", e.To.Describe(), e.From.Describe(), graph.PortsString(e.Ports)))
 			} else {
 				d.out.Results = append(d.out.Results, result.New(result.Warning, refOf(e.To), "spec.cilium.kubernetesFallback",
-					"HTTP rules for %s from %s left out: flavor kubernetes cannot express them (nothing allowed)", e.To.Describe(), e.From.Describe()))
+					"HTTP rules for %s from %s left out: flavor kubernetes cannot express them (they allow nothing; other allows stay as they are)", e.To.Describe(), e.From.Describe()))
 			}
 		}
 		for _, f := range fqdn {
 			if !widen {
 				d.out.Results = append(d.out.Results, result.New(result.Warning, refOf(f.From), "spec.cilium.kubernetesFallback",
-					"FQDN egress of %s to %s left out: flavor kubernetes cannot express host names (nothing allowed)", f.From.Describe(), hostList(f.Hosts)))
+					"FQDN egress of %s to %s left out: flavor kubernetes cannot express host names (nothing is allowed for them)", f.From.Describe(), hostList(f.Hosts)))
 				continue
 			}
 			for _, c := range []string{"0.0.0.0/0", "::/0"} {
