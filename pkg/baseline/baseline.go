@@ -186,10 +186,10 @@ func (d *deriver) monitoring(ns scope.Namespace) {
 	if len(m.Ports) > 0 {
 		var ports []networkingv1.NetworkPolicyPort
 		for _, p := range m.Ports {
-			if n, err := strconv.Atoi(p); err == nil {
+			if n, err := strconv.Atoi(p.String()); err == nil {
 				ports = append(ports, policy.Port("TCP", int32(n)))
 			} else {
-				ports = append(ports, policy.NamedPort("TCP", p))
+				ports = append(ports, policy.NamedPort("TCP", p.String()))
 			}
 		}
 		ports = policy.SortPorts(ports)
@@ -248,7 +248,7 @@ func (d *deriver) monitoring(ns scope.Namespace) {
 		}
 		numbered = append(numbered, annotated{w: w, ports: []networkingv1.NetworkPolicyPort{policy.Port("TCP", int32(n))}})
 	}
-	if len(namedPorts) == 0 && len(numbered) == 0 && d.ingressDenied() {
+	if len(namedPorts) == 0 && len(numbered) == 0 && d.ingressDenied() && len(d.byNS[ns.Name]) > 0 {
 		d.results = append(d.results, result.New(result.Info, nsRef(ns), "",
 			"namespace %s: no workload declares a metrics port (a container port named metrics, http-metrics or *-metrics, or a %s annotation): no %s policy",
 			ns.Display(), prometheusPortAnno, MonitoringName))

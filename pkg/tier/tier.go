@@ -65,7 +65,7 @@ func Derive(in Input) Output {
 			continue
 		}
 		if w.HostNetwork {
-			d.out.Results = append(d.out.Results, result.New(result.Info, result.RefOf(w.Object), "spec.template.spec.hostNetwork",
+			d.out.Results = append(d.out.Results, result.New(result.Info, result.RefOf(w.Object), w.TemplateField("spec", "hostNetwork"),
 				"%s %s uses the host network: NetworkPolicy does not apply to its pods and they cannot be selected as peers", w.Kind, w.Name))
 			continue
 		}

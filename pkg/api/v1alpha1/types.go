@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "k8s.io/apimachinery/pkg/util/intstr"
+
 // Group, Version and Kind of tierwall's configuration object.
 const (
 	Group      = "tierwall.io"
@@ -135,7 +137,7 @@ type Monitoring struct {
 	// metrics ports (container ports named metrics, http-metrics or *-metrics,
 	// and prometheus.io/port pod annotations). Numbers or port names.
 	// Defaults to none (detect).
-	Ports []string `json:"ports,omitempty"`
+	Ports []intstr.IntOrString `json:"ports,omitempty"`
 }
 
 // KubeAPI configures the allow-kube-api policy.

@@ -92,7 +92,8 @@ func (d *DNS) validate(v *validator) {
 func (m *Monitoring) validate(v *validator) {
 	v.namespace("monitoring.namespace", m.Namespace)
 	v.labels("monitoring.podLabels", m.PodLabels)
-	for i, p := range m.Ports {
+	for i, port := range m.Ports {
+		p := port.String()
 		path := fmt.Sprintf("monitoring.ports[%d]", i)
 		if n, err := strconv.Atoi(p); err == nil {
 			if n < 1 || n > 65535 {
