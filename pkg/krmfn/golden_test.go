@@ -77,6 +77,8 @@ func TestGolden(t *testing.T) {
 				items, results := outputItems(t, stdout)
 				assert.Equal(t, testutil.Stream(t, c.items), testutil.Stream(t, items))
 				assert.Contains(t, results, "severity: error")
+				// The results themselves (severity, resourceRef, field) are golden too.
+				testutil.Golden(t, filepath.Join(c.dir, "expected.yaml"), []byte(stdout))
 				return
 			}
 			require.Equal(t, 0, code, "stderr: %s", stderr)
