@@ -1,7 +1,6 @@
 package emit
 
 import (
-	"regexp"
 	"sort"
 	"strconv"
 
@@ -188,7 +187,6 @@ func str(s string) *yaml.Node {
 
 var (
 	yaml11Special = map[string]bool{}
-	numberLike    = regexp.MustCompile(`^[-+]?(\.?[0-9]|\.(inf|Inf|INF|nan|NaN|NAN)$)|^[0-9][0-9_:.eE+-]*$|^0[xob]`)
 )
 
 func init() {
@@ -202,5 +200,23 @@ func init() {
 // NeedsQuotes reports whether a string must be quoted to stay a string for
 // YAML 1.1 readers (booleans such as yes/no/on/off/y/n, numbers, null).
 func NeedsQuotes(s string) bool {
-	return yaml11Special[s] || numberLike.MatchString(s)
+	return yaml11Special[s] || numberLike(s)
+}
+
+// numberLike reports whether s starts like a YAML 1.1 or 1.2 number
+// (optional sign, then a digit or a dot and a digit) or is an infinity or
+// not-a-number: 1, -1, +1.5, .5, 0x1f, 1:30, 1e3, .inf, -.Inf, .NaN.
+func numberLike(s string) bool {
+	t := s
+	if len(t) > 0 && (t[0] == '-' || t[0] == '+') {
+		t = t[1:]
+	}
+	switch t {
+	case ".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN":
+		return true
+	}
+	if len(t) > 0 && t[0] >= '0' && t[0] <= '9' {
+		return true
+	}
+	return len(t) > 1 && t[0] == '.' && t[1] >= '0' && t[1] <= '9'
 }
