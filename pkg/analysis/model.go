@@ -138,7 +138,7 @@ func (e *Endpoint) Describe() string {
 	case Virtual:
 		return roleText[e.Role] + ", not in the input"
 	case External:
-		if e.CIDR != "" && e.Role != RoleInternet {
+		if e.CIDR != "" && e.Role != RoleInternet && e.Name != e.CIDR {
 			return roleText[e.Role] + " " + e.CIDR
 		}
 		return roleText[e.Role]

@@ -34,9 +34,11 @@ func Markdown(w io.Writer, r Report) error {
 		if len(n.HostNetwork) > 0 {
 			ew.printf("- hostNetwork, outside NetworkPolicy: %s\n", mdNames(n.HostNetwork))
 		}
-		ew.printf("\n```mermaid\n")
-		mermaid(ew, n)
-		ew.printf("```\n")
+		if len(n.Workloads) > 0 || len(n.Flows) > 0 {
+			ew.printf("\n```mermaid\n")
+			mermaid(ew, n)
+			ew.printf("```\n")
+		}
 	}
 	return ew.err
 }

@@ -16,7 +16,7 @@ func Text(w io.Writer, r Report) error {
 		if i > 0 {
 			ew.printf("\n")
 		}
-		ew.printf("Namespace %s (%s)\n", n.Display(), status(n))
+		ew.printf("Namespace %s: %s\n", n.Display(), status(n))
 		ew.printf("  Workloads: %s\n", names(n.Workloads))
 		if len(n.Flows) == 0 {
 			ew.printf("  Allowed flows: none\n")

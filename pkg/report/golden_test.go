@@ -1,0 +1,85 @@
+package report_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/tierwall/tierwall/pkg/analysis"
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/report"
+	"github.com/tierwall/tierwall/pkg/testutil"
+)
+
+const casesDir = "../../testdata/report"
+
+var goldenFiles = map[string]string{"text": "expected.txt", "markdown": "expected.md", "json": "expected.json", "dot": "expected.dot"}
+
+// model reads a case: input.yaml, with config.yaml (a TierWall) if present.
+func model(t *testing.T, dir string) *analysis.Model {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
+	require.NoError(t, err)
+	nodes := testutil.Docs(t, data)
+	objs := make([]manifest.Object, len(nodes))
+	for i, n := range nodes {
+		objs[i] = manifest.FromNode(i, n)
+	}
+	var fc *yaml.RNode
+	if cfg, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err == nil {
+		fc, err = yaml.Parse(string(cfg))
+		require.NoError(t, err)
+	}
+	spec, _, err := v1alpha1.Load(fc)
+	require.NoError(t, err)
+	m, _ := analysis.New(objs, analysis.Options{Spec: spec})
+	return m
+}
+
+// TestGolden renders each case of testdata/report in every format. The
+// cases named after the examples hold the examples' real rendered output,
+// kept current by pkg/e2e's TestReportExamples.
+func TestGolden(t *testing.T) {
+	for _, name := range testutil.Cases(t, casesDir) {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(casesDir, name)
+			for format, file := range goldenFiles {
+				var buf bytes.Buffer
+				require.NoError(t, report.Write(&buf, model(t, dir), format))
+				testutil.Golden(t, filepath.Join(dir, file), buf.Bytes())
+			}
+		})
+	}
+}
+
+// TestDeterministic shuffles the input documents: the report is the same.
+func TestDeterministic(t *testing.T) {
+	dir := filepath.Join(casesDir, "multi-namespace")
+	data, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
+	require.NoError(t, err)
+	nodes := testutil.Docs(t, data)
+	for i, j := 0, len(nodes)-1; i < j; i, j = i+1, j-1 {
+		nodes[i], nodes[j] = nodes[j], nodes[i]
+	}
+	reversed := filepath.Join(t.TempDir(), "input.yaml")
+	require.NoError(t, os.WriteFile(reversed, []byte(testutil.Stream(t, nodes)), 0o644))
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(reversed), "config.yaml"), cfg, 0o644))
+	for format := range goldenFiles {
+		var a, b bytes.Buffer
+		require.NoError(t, report.Write(&a, model(t, dir), format))
+		require.NoError(t, report.Write(&b, model(t, filepath.Dir(reversed)), format))
+		require.Equal(t, a.String(), b.String(), format)
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	err := report.Write(&bytes.Buffer{}, model(t, filepath.Join(casesDir, "empty")), "html")
+	require.ErrorContains(t, err, `unknown report format "html"`)
+}
