@@ -140,7 +140,11 @@ func (x *inferrer) toService(from graph.Endpoint, s *service.Service, ports []se
 		for _, p := range ports {
 			wp, _, ok := s.Target(p, *w)
 			if !ok {
-				x.note(result.Warning, s.Object, "spec.ports", "%s port %d targets %q, which %s %s does not declare: no allow for it", s.Ref(), p.Port, p.TargetPort, w.Kind, w.Name)
+				// Package tier already warns about every such port of a
+				// Service in a namespace in scope.
+				if ns, known := x.in.Set.Get(s.Namespace); !known || !ns.InScope() {
+					x.note(result.Warning, s.Object, "spec.ports", "%s port %d targets %q, which %s %s does not declare: no allow for it", s.Ref(), p.Port, p.TargetPort, w.Kind, w.Name)
+				}
 				continue
 			}
 			pp = append(pp, policy.Port(wp.Protocol, wp.Port))
