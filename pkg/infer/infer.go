@@ -50,12 +50,14 @@ type inferrer struct {
 	objects  map[string]manifest.Object  // kind/ns/name for ConfigMaps and Secrets
 	byNS     map[string][]*workload.Workload
 	zoneKey  string
+	// unlabelled are the workloads already reported for having no labels.
+	unlabelled map[*workload.Workload]bool
 }
 
 // Derive infers every edge the enabled sources give.
 func Derive(in Input) Output {
 	x := &inferrer{in: in, services: map[string]*service.Service{}, objects: map[string]manifest.Object{},
-		byNS: map[string][]*workload.Workload{}, zoneKey: in.Spec.Zones.Key}
+		byNS: map[string][]*workload.Workload{}, zoneKey: in.Spec.Zones.Key, unlabelled: map[*workload.Workload]bool{}}
 	inf := in.Spec.Inference
 	if !*inf.Enabled {
 		return x.out
@@ -110,6 +112,21 @@ func (x *inferrer) note(sev framework.Severity, o manifest.Object, field, format
 	x.out.Results = append(x.out.Results, result.New(sev, result.RefOf(o), field, format, args...))
 }
 
+// endpoint returns the endpoint of a workload, or false (and a warning, once)
+// when its pods carry no label: a policy selecting them would select every
+// pod of the namespace.
+func (x *inferrer) endpoint(w *workload.Workload) (graph.Endpoint, bool) {
+	if len(w.Selector) > 0 {
+		return graph.FromWorkload(w, x.zoneKey), true
+	}
+	if !x.unlabelled[w] {
+		x.unlabelled[w] = true
+		x.note(result.Warning, w.Object, w.TemplateField("metadata", "labels"),
+			"%s %s has no pod labels: a policy cannot select its pods without selecting every pod of the namespace, so nothing is inferred for it (label its pod template)", w.Kind, w.Name)
+	}
+	return graph.Endpoint{}, false
+}
+
 // lookupService finds a Service by name in a namespace.
 func (x *inferrer) lookupService(ns, name string) *service.Service {
 	return x.services[ns+"/"+name]
@@ -131,9 +148,12 @@ func (x *inferrer) toService(from graph.Endpoint, s *service.Service, ports []se
 			continue
 		}
 		matched = true
-		to := graph.FromWorkload(w, x.zoneKey)
 		if from.Kind == graph.Workload && from.Workload == w {
 			continue // a workload calling itself needs no policy
+		}
+		to, ok := x.endpoint(w)
+		if !ok {
+			continue
 		}
 		var pp []networkingv1.NetworkPolicyPort
 		var vias []string
@@ -369,7 +389,10 @@ func (x *inferrer) podMonitor(o manifest.Object, ns string) {
 				continue
 			}
 			matched = true
-			to := graph.FromWorkload(w, x.zoneKey)
+			to, ok := x.endpoint(w)
+			if !ok {
+				continue
+			}
 			var pp []networkingv1.NetworkPolicyPort
 			for i, ep := range manifest.Items(o.Node, "spec", "podMetricsEndpoints") {
 				field := fmt.Sprintf("spec.podMetricsEndpoints[%d]", i)

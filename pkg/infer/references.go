@@ -9,7 +9,6 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/result"
 	"github.com/tierwall/tierwall/pkg/service"
@@ -35,7 +34,6 @@ func (x *inferrer) references(w *workload.Workload) {
 		return
 	}
 	items := x.items(w)
-	from := graph.FromWorkload(w, x.zoneKey)
 	seen := map[string]bool{}
 	portItems := map[string]item{}
 	for _, it := range items {
@@ -63,7 +61,7 @@ func (x *inferrer) references(w *workload.Workload) {
 				ri.where = fmt.Sprintf("%s with %s", it.where, port.key)
 				ri.secret = it.secret || port.secret
 			}
-			x.resolveRef(w, from, r, ri, seen)
+			x.resolveRef(w, r, ri, seen)
 		}
 	}
 }
@@ -113,7 +111,7 @@ func (x *inferrer) serviceFor(host, ns string) *service.Service {
 	return nil
 }
 
-func (x *inferrer) resolveRef(w *workload.Workload, from graph.Endpoint, r Ref, it item, seen map[string]bool) {
+func (x *inferrer) resolveRef(w *workload.Workload, r Ref, it item, seen map[string]bool) {
 	host := r.Host
 	if it.secret {
 		host = "a host"
@@ -126,6 +124,10 @@ func (x *inferrer) resolveRef(w *workload.Workload, from graph.Endpoint, r Ref, 
 			seen[msg] = true
 			x.note(result.Info, w.Object, it.field, "%s", msg)
 		}
+		return
+	}
+	from, ok := x.endpoint(w)
+	if !ok {
 		return
 	}
 	port := r.Port
