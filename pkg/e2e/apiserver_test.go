@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,8 +61,8 @@ func TestGeneratedObjectsAcceptedByAPIServer(t *testing.T) {
 		nsDocs = append(nsDocs, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "+ns+"\n")
 	}
 	// apply, not create: kube-system and default exist already.
-	out, err := k.run([]byte(strings.Join(nsDocs, "---\n")), "apply", "-f", "-")
-	require.NoError(t, err, "creating namespaces: %s", out)
+	_, stderr, err := k.run([]byte(strings.Join(nsDocs, "---\n")), "apply", "-f", "-")
+	require.NoError(t, err, "creating namespaces: %s", stderr)
 
 	// CRDs for the generated kinds outside the core API: the Cilium flavour's policies.
 	k.installCRDs(t, ciliumCRDs)
@@ -68,16 +70,16 @@ func TestGeneratedObjectsAcceptedByAPIServer(t *testing.T) {
 	t.Run("crd-install-selftest", func(t *testing.T) {
 		dir := filepath.Join(root, "testdata", "apiserver", "crd-selftest")
 		objs := readObjects(t, filepath.Join(dir, "widget.yaml"))
-		out, err := k.dryRunApply(objs, releaseNamespace)
+		_, stderr, err := k.dryRunApply(objs, releaseNamespace)
 		require.Error(t, err, "a Widget must be unknown before its CRD is installed")
-		assert.Contains(t, out, "Widget")
+		assert.Contains(t, stderr, `no matches for kind "Widget"`)
 		k.installCRDs(t, filepath.Join(dir, "crds"))
-		out, err = k.dryRunApply(objs, releaseNamespace)
-		require.NoError(t, err, out)
+		out, stderr, err := k.dryRunApply(objs, releaseNamespace)
+		require.NoError(t, err, stderr)
 		assert.Len(t, strings.Fields(out), len(objs), out)
 	})
 
-	total := 0
+	kinds := map[string]int{}
 	for _, f := range files {
 		t.Run("generated/"+f.path, func(t *testing.T) {
 			// Objects without a namespace go to the release namespace; the others as written.
@@ -90,17 +92,25 @@ func TestGeneratedObjectsAcceptedByAPIServer(t *testing.T) {
 				if target == "" {
 					target = releaseNamespace
 				}
-				out, err := k.dryRunApply(groups[ns], target)
-				if !assert.NoError(t, err, "kube-apiserver rejected objects of %s (namespace %q):\n%s", f.path, target, out) {
+				out, stderr, err := k.dryRunApply(groups[ns], target)
+				if !assert.NoError(t, err, "kube-apiserver rejected objects of %s (namespace %q):\n%s%s", f.path, target, out, stderr) {
 					continue
 				}
-				names := strings.Fields(out)
-				assert.Len(t, names, len(groups[ns]), "kubectl must report every object sent:\n%s", out)
-				total += len(groups[ns])
+				assert.Len(t, strings.Fields(out), len(groups[ns]), "kubectl must report every object sent:\n%s", out)
+				assert.Empty(t, stderr, "kube-apiserver warned about objects of %s", f.path)
+				for _, o := range groups[ns] {
+					kinds[o.GetKind()]++
+				}
 			}
 		})
 	}
-	t.Logf("kube-apiserver accepted %d generated objects from %d expected files", total, len(files))
+	total, perKind := 0, []string{}
+	for _, kind := range slices.Sorted(maps.Keys(kinds)) {
+		total += kinds[kind]
+		perKind = append(perKind, fmt.Sprintf("%d %s", kinds[kind], kind))
+	}
+	t.Logf("kube-apiserver accepted %d generated objects (%s) from %d expected files",
+		total, strings.Join(perKind, ", "), len(files))
 
 	t.Run("rejected", func(t *testing.T) {
 		cases, err := filepath.Glob(filepath.Join(root, "testdata", "apiserver", "rejected", "*"))
@@ -114,10 +124,10 @@ func TestGeneratedObjectsAcceptedByAPIServer(t *testing.T) {
 				if ns == "" {
 					ns = releaseNamespace
 				}
-				out, err := k.dryRunApply(objs, ns)
+				out, stderr, err := k.dryRunApply(objs, ns)
 				require.Error(t, err, "kube-apiserver accepted an object it must reject:\n%s", out)
 				for _, re := range errorPatterns(t, filepath.Join(dir, "errors.txt")) {
-					assert.Regexp(t, re, out)
+					assert.Regexp(t, re, stderr)
 				}
 			})
 		}
@@ -200,21 +210,23 @@ type kube struct {
 	kubectl, kubeconfig, cacheDir string
 }
 
-// run runs kubectl against the server and returns its combined output.
-func (k kube) run(stdin []byte, args ...string) (string, error) {
+// run runs kubectl against the server and returns its stdout and stderr.
+func (k kube) run(stdin []byte, args ...string) (string, string, error) {
 	args = append([]string{"--kubeconfig", k.kubeconfig, "--cache-dir", k.cacheDir}, args...)
 	cmd := exec.Command(k.kubectl, args...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
 }
 
 // dryRunApply sends objects through `kubectl apply --dry-run=server` in namespace ns (which
 // only fills in objects without one); strict validation turns unknown fields into errors.
-// On success the output lists one name per object.
-func (k kube) dryRunApply(objs []*yaml.RNode, ns string) (string, error) {
+// On success stdout lists one name per object; stderr carries errors and server warnings.
+func (k kube) dryRunApply(objs []*yaml.RNode, ns string) (string, string, error) {
 	var docs []string
 	for _, o := range objs {
 		docs = append(docs, o.MustString())
@@ -251,10 +263,19 @@ func (k kube) installCRDs(t *testing.T, dir string) {
 	require.NotEmpty(t, files, "no CRD manifest in %s", dir)
 	for _, f := range files {
 		// Server-side: Cilium's CRDs are too large for the last-applied annotation.
-		out, err := k.run(nil, "apply", "--server-side", "-f", f)
-		require.NoError(t, err, "installing CRDs from %s: %s", f, out)
-		out, err = k.run(nil, "wait", "--for=condition=Established", "--timeout=60s", "-f", f)
-		require.NoError(t, err, "waiting for CRDs from %s: %s", f, out)
+		_, stderr, err := k.run(nil, "apply", "--server-side", "-f", f)
+		require.NoError(t, err, "installing CRDs from %s: %s", f, stderr)
+		// kubectl wait fails at once ("accessor error") while a new CRD has no conditions
+		// yet, so it is retried.
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			_, stderr, err = k.run(nil, "wait", "--for=condition=Established", "--timeout=60s", "-f", f)
+			if err == nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		require.NoError(t, err, "waiting for CRDs from %s: %s", f, stderr)
 	}
 	t.Logf("installed the CRDs of %d files from %s", len(files), dir)
 }
