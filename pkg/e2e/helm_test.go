@@ -299,6 +299,21 @@ func TestHelm4Plugin(t *testing.T) {
 	}
 }
 
+// TestHelm4EmptyChart: Helm 4 fails a plugin whose output is blank; a chart
+// that renders no object must still render.
+func TestHelm4EmptyChart(t *testing.T) {
+	helm := tool(t, "HELM4")
+	tierwallBin(t, "tierwall-postrender")
+	env := helm4WithPlugin(t, helm)
+	chart := filepath.Join(t.TempDir(), "empty")
+	require.NoError(t, os.MkdirAll(filepath.Join(chart, "templates"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(chart, "Chart.yaml"), []byte("apiVersion: v2\nname: empty\nversion: 0.1.0\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(chart, "templates", "off.yaml"), []byte("{{- if false }}\nkind: ConfigMap\n{{- end }}\n"), 0o644))
+	out, stderr, err := helmRun(t, env, "", nil, helm, "template", helmRelease, chart, "--post-renderer", "tierwall")
+	require.NoError(t, err, stderr)
+	assert.Empty(t, strings.TrimSpace(out))
+}
+
 // TestHelm4Hooks: Helm 4 sends the pre-install migration Job, and tierwall
 // gives it its own allow (it carries the api tier label).
 func TestHelm4Hooks(t *testing.T) {

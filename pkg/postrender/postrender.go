@@ -29,6 +29,9 @@ import (
 // HookAnnotation marks a Helm hook.
 const HookAnnotation = "helm.sh/hook"
 
+// emptyComment is the Helm 4 plugin's output for blank input.
+const emptyComment = "# tierwall-postrender: no objects in the input, no policies\n"
+
 // Exit codes.
 const (
 	exitOK    = 0
@@ -82,6 +85,11 @@ func (c Command) Run(args []string) int {
 		return c.fail(cfg.Helm4Plugin, exitError, err)
 	}
 	result.Print(c.Stderr, results, result.Warning)
+	if len(out) == 0 && cfg.Helm4Plugin {
+		// Helm 4 fails a post-renderer whose output is blank, which a chart
+		// that renders no object would hit: a comment is not blank.
+		out = []byte(emptyComment)
+	}
 	if _, err := c.Stdout.Write(out); err != nil {
 		fmt.Fprintf(c.Stderr, "tierwall-postrender: writing stdout: %v\n", err)
 		return exitError
