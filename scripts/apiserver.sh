@@ -341,15 +341,19 @@ stop_pid() {
   for i in $(seq 1 30); do alive "$pid" || return 0; sleep 0.5; done
   log "$name: PID $pid ignored SIGTERM, killing it"
   kill -KILL "$pid" 2>/dev/null || true
+  for i in $(seq 1 10); do alive "$pid" || return 0; sleep 0.5; done
+  log "$name: PID $pid still there after SIGKILL"; return 1
 }
 
 cmd_stop() {
   local dir=${1:?usage: scripts/apiserver.sh stop DIR}
   [[ -d $dir ]] || return 0
   dir="$(cd "$dir" && pwd)"
-  stop_pid watchdog "$dir"
-  stop_pid kube-apiserver "$dir"
-  stop_pid etcd "$dir"
+  local rc=0
+  stop_pid watchdog "$dir" || rc=1
+  stop_pid kube-apiserver "$dir" || rc=1
+  stop_pid etcd "$dir" || rc=1
+  return "$rc"
 }
 
 # ---------------------------------------------------------------------------------------------
