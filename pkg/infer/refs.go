@@ -41,9 +41,19 @@ var hostKeySuffixes = []string{
 	"_URL", "_URI", "_ENDPOINT", "_ENDPOINTS", "_BROKERS", "_BOOTSTRAP_SERVERS", "_DSN",
 }
 
+// notHostKeySuffixes end keys that end like host keys but hold no host: a
+// RabbitMQ virtual host ("spring.rabbitmq.virtual-host=shop") is a name
+// inside the broker, and often the name of the application's own Service.
+var notHostKeySuffixes = []string{"VIRTUAL_HOST"}
+
 // HostKey reports whether a key names a host (DB_HOST, upstream_url, ...).
 func HostKey(key string) bool {
 	k := strings.ToUpper(strings.ReplaceAll(strings.ReplaceAll(key, ".", "_"), "-", "_"))
+	for _, s := range notHostKeySuffixes {
+		if strings.HasSuffix(k, s) {
+			return false
+		}
+	}
 	for _, s := range hostKeySuffixes {
 		if strings.HasSuffix(k, s) || k == strings.TrimPrefix(s, "_") {
 			return true

@@ -103,6 +103,8 @@ func TestHostKey(t *testing.T) {
 		"DATABASE_DSN":                   true,
 		"spring.datasource.url":          true,
 		"DB_PORT":                        false,
+		"spring.rabbitmq.virtual-host":   false,
+		"RABBITMQ_VIRTUAL_HOST":          false,
 		"DB_PASSWORD":                    false,
 		"LOG_LEVEL":                      false,
 		"HOSTNAME_PREFIX":                false,
