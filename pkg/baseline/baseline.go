@@ -188,9 +188,17 @@ func (d *deriver) monitoring(ns scope.Namespace) {
 		for _, p := range m.Ports {
 			if n, err := strconv.Atoi(p.String()); err == nil {
 				ports = append(ports, policy.Port("TCP", int32(n)))
-			} else {
+			} else if d.declared(ns.Name, p.String()) {
+				// A name no pod here declares would allow nothing.
 				ports = append(ports, policy.NamedPort("TCP", p.String()))
 			}
+		}
+		if len(ports) == 0 {
+			if len(d.byNS[ns.Name]) > 0 {
+				d.results = append(d.results, result.New(result.Info, nsRef(ns), "spec.monitoring.ports",
+					"namespace %s: no workload declares the port names of spec.monitoring.ports: no %s policy", ns.Display(), MonitoringName))
+			}
+			return
 		}
 		ports = policy.SortPorts(ports)
 		g := policy.New(ns.Name, MonitoringName, nil, fmt.Sprintf(
@@ -354,6 +362,9 @@ func (d *deriver) kubeAPI(ns scope.Namespace) {
 	if !k.Enabled || !d.egressDenied() || d.spec.Flavor == v1alpha1.FlavorCilium {
 		return // the cilium flavour writes the kube-apiserver entity instead
 	}
+	if len(k.PodLabels) > 0 && !HasPods(d.byNS[ns.Name], k.PodLabels) {
+		return // a policy selecting no pod of this namespace
+	}
 	var peers []networkingv1.NetworkPolicyPeer
 	for _, c := range k.CIDRs {
 		peers = append(peers, policy.CIDR(c))
@@ -408,4 +419,32 @@ func portString(p networkingv1.NetworkPolicyPort) string {
 		proto = string(*p.Protocol)
 	}
 	return fmt.Sprintf("%s/%s", proto, p.Port.String())
+}
+
+// declared reports whether a workload of namespace ns declares a container
+// port with this name.
+func (d *deriver) declared(ns, name string) bool {
+	for _, w := range d.byNS[ns] {
+		if _, ok := w.PortByName(name); ok && !w.HostNetwork {
+			return true
+		}
+	}
+	return false
+}
+
+// HasPods reports whether some workload's pods carry all the labels.
+func HasPods(ws []workload.Workload, labels map[string]string) bool {
+	for _, w := range ws {
+		ok := true
+		for k, v := range labels {
+			if w.PodLabels[k] != v {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }

@@ -307,7 +307,7 @@ func (c *checker) peers(r *analysis.Rule) {
 	for i, peer := range r.Peers {
 		field := fmt.Sprintf("%s[%d]", r.PeersField(), i)
 		if cidr, except, ok := r.Block(i); ok {
-			if cidr.Bits() == 0 && len(except) == 0 {
+			if cidr.Bits() == 0 && len(except) == 0 && !c.exposed(r) {
 				c.add(WholeInternet, result.Error, policyRef(p), field+".ipBlock",
 					"NetworkPolicy %s: ipBlock %s without except is every address: the internet, private networks, the cloud metadata endpoint 169.254.169.254 and, on many CNIs, every pod and node; except the private and link-local ranges or name the ranges needed",
 					p.Ref(), peer.IPBlock.CIDR)
@@ -503,4 +503,34 @@ func endpointList(es []*analysis.Endpoint) string {
 		names = append(names, e.String())
 	}
 	return strings.Join(names, ", ")
+}
+
+// exposed reports whether an ingress rule protects only pods that a
+// LoadBalancer or NodePort Service of the input exposes outside the cluster:
+// admitting every address there is the Service's stated intent, not a rule
+// wider than asked for.
+func (c *checker) exposed(r *analysis.Rule) bool {
+	if r.Direction != analysis.Ingress {
+		return false
+	}
+	selected := c.m.Selected(r.Policy)
+	if len(selected) == 0 {
+		return false
+	}
+	for _, e := range selected {
+		if e.Workload == nil {
+			return false
+		}
+		found := false
+		for _, svc := range c.m.Services {
+			if (svc.Type == "LoadBalancer" || svc.Type == "NodePort") && svc.Selects(*e.Workload) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

@@ -41,6 +41,8 @@ type Input struct {
 	InScope func(ns string) bool
 	// Namespaces in scope, for the API server policy.
 	Namespaces []string
+	// HasPods reports whether namespace ns has pods with the labels.
+	HasPods func(ns string, labels map[string]string) bool
 }
 
 // Render returns the CiliumNetworkPolicies of the cilium flavour.
@@ -162,6 +164,9 @@ func Render(in Input) ([]emit.Object, framework.Results) {
 			ps = append(ps, policy.Port("TCP", p))
 		}
 		for _, ns := range in.Namespaces {
+			if len(k.PodLabels) > 0 && in.HasPods != nil && !in.HasPods(ns, k.PodLabels) {
+				continue // a policy selecting no pod of this namespace
+			}
 			who := "every pod"
 			if len(k.PodLabels) > 0 {
 				who = "pods " + graph.Labels(k.PodLabels)

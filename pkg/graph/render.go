@@ -66,7 +66,9 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 	}
 	add := func(s *subject, peer networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort, reason string) {
 		ports = policy.SortPorts(append([]networkingv1.NetworkPolicyPort{}, ports...))
-		pk := PortsString(ports)
+		// Peers of different shapes never share a rule: a namespace-only peer
+		// beside a pod-only peer reads like the classic split-selector bug.
+		pk := PortsString(ports) + "|" + peerShape(peer)
 		r, ok := s.rules[pk]
 		if !ok {
 			r = &ruleAcc{ports: ports, peers: map[string]networkingv1.NetworkPolicyPeer{}}
@@ -220,4 +222,17 @@ func peerKey(p networkingv1.NetworkPolicyPeer) string {
 		b.WriteString("ip:" + p.IPBlock.CIDR + "-" + strings.Join(p.IPBlock.Except, ","))
 	}
 	return b.String()
+}
+
+// peerShape names which selectors a peer uses.
+func peerShape(p networkingv1.NetworkPolicyPeer) string {
+	switch {
+	case p.IPBlock != nil:
+		return "ip"
+	case p.NamespaceSelector != nil && p.PodSelector != nil:
+		return "ns+pod"
+	case p.NamespaceSelector != nil:
+		return "ns"
+	}
+	return "pod"
 }

@@ -117,7 +117,12 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 			namespaces = append(namespaces, ns.Name)
 		}
 	}
-	ciliumObjs, rs := cilium.Render(cilium.Input{Spec: e.Spec, Edges: derived.Edges, FQDN: derived.FQDN, InScope: inScope, Namespaces: namespaces})
+	byNS := map[string][]workload.Workload{}
+	for _, w := range workloads {
+		byNS[w.Namespace] = append(byNS[w.Namespace], w)
+	}
+	ciliumObjs, rs := cilium.Render(cilium.Input{Spec: e.Spec, Edges: derived.Edges, FQDN: derived.FQDN, InScope: inScope, Namespaces: namespaces,
+		HasPods: func(ns string, labels map[string]string) bool { return baseline.HasPods(byNS[ns], labels) }})
 	out.Results = append(out.Results, rs...)
 	if result.HasErrors(out.Results) {
 		result.Sort(out.Results)

@@ -68,7 +68,17 @@ func Run(doc *yaml.Node, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stdout, stderr, itemNodes, err)
 	}
+	engine := inject.Engine{Spec: spec}
+	checked, failed := engine.Verify(objs, out)
+	out.Results = append(out.Results, checked...)
+	result.Sort(out.Results)
 	result.Print(stderr, out.Results, result.Warning)
+	if failed {
+		// Fail closed: nothing generated goes out beside a failing check.
+		fmt.Fprintf(stderr, "tierwall: the checks of the output failed (spec.check.failOn: %s)\n", spec.Check.FailOn)
+		_ = write(stdout, itemNodes, nil, out.Results)
+		return 1
+	}
 	all := append(append([]*yaml.Node{}, itemNodes...), out.Nodes...)
 	if err := write(stdout, all, fc, out.Results); err != nil {
 		fmt.Fprintf(stderr, "tierwall: writing ResourceList: %v\n", err)

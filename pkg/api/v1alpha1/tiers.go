@@ -147,12 +147,14 @@ func (s *Spec) defaultPolicies() {
 	}
 	s.Inference.defaults()
 	s.defaultCilium()
+	s.Check.defaults()
 }
 
 // validatePolicies checks the tier and allow settings.
 func (s *Spec) validatePolicies(v *validator) {
 	s.Inference.validate(v, s)
 	s.validateCilium(v)
+	s.Check.validate(v)
 	seenTier := map[string]string{}
 	for i, t := range s.Tiers.Chain {
 		path := fmt.Sprintf("tiers.chain[%d]", i)

@@ -85,6 +85,9 @@ type Spec struct {
 	// Cilium holds the rules only Cilium can enforce.
 	Cilium Cilium `json:"cilium,omitempty"`
 
+	// Check runs tierwall check on the function's own output.
+	Check Check `json:"check,omitempty"`
+
 	// Inference infers allows from Ingresses, routes, Services, references
 	// and monitors in the manifests.
 	Inference Inference `json:"inference,omitempty"`

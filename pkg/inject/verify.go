@@ -1,0 +1,62 @@
+package inject
+
+import (
+	"net/netip"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/check"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/result"
+)
+
+// Verify runs tierwall check on the final object set (the input plus what
+// Run generated), when spec.check.enabled. It returns the findings, with
+// check errors downgraded to warnings under spec.check.failOn: none, and
+// whether they fail the run.
+func (e Engine) Verify(objs []manifest.Object, out Output) (framework.Results, bool) {
+	c := e.Spec.Check
+	if !*c.Enabled {
+		return nil, false
+	}
+	all := make([]manifest.Object, 0, len(objs)+len(out.Nodes))
+	all = append(all, objs...)
+	for i, n := range out.Nodes {
+		all = append(all, manifest.FromNode(len(objs)+i, n))
+	}
+	var opts check.Options
+	for _, s := range c.ClusterCIDRs {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			opts.ClusterCIDRs = append(opts.ClusterCIDRs, p.Masked())
+		}
+	}
+	rs := check.Objects(all, e.Spec, opts)
+	generated := map[string]bool{}
+	for _, o := range out.Objects {
+		generated[o.Kind+"/"+o.Namespace+"/"+o.Name] = true
+	}
+	fail := false
+	for _, r := range rs {
+		// The input's own policies are the user's: tierwall never edits them,
+		// so their findings are reported, not failed on (tierwall check gates
+		// on them). Findings on tierwall's output and on pods fail the run.
+		if ref := r.ResourceRef; ref != nil && r.Severity == result.Error && strings.HasSuffix(ref.Kind, "NetworkPolicy") &&
+			!generated[ref.Kind+"/"+ref.Namespace+"/"+ref.Name] {
+			r.Severity = result.Warning
+			r.Message += " (the input's own policy: reported, not failed on; tierwall check gates on it)"
+			continue
+		}
+		switch {
+		case c.FailOn == v1alpha1.FailOnNone && r.Severity == result.Error:
+			r.Severity = result.Warning
+			r.Message += " (not failing: spec.check.failOn is none)"
+		case r.Severity == result.Error:
+			fail = true
+		case c.FailOn == v1alpha1.FailOnWarning && r.Severity == result.Warning:
+			fail = true
+		}
+	}
+	return rs, fail
+}
