@@ -232,6 +232,7 @@ func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
 		m.addNamespace(n)
 	}
 	extra := extraKinds(spec)
+	var cilium []*manifest.Object
 	for i := range objs {
 		o := &objs[i]
 		if o.LocalConfig() {
@@ -245,6 +246,8 @@ func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
 			if p != nil {
 				m.Policies = append(m.Policies, p)
 			}
+		case IsCilium(*o) && namespaced:
+			cilium = append(cilium, o)
 		case o.Kind == "Service" && o.APIVersion == "v1" && namespaced:
 			if svc, ok := service.Extract(*o, ns); ok {
 				m.Services = append(m.Services, svc)
@@ -253,6 +256,13 @@ func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
 			if w, ok := workload.Extract(*o, ns, extra); ok {
 				m.Endpoints = append(m.Endpoints, workloadEndpoint(w))
 			}
+		}
+	}
+	for _, o := range cilium {
+		p, rs := m.parseCiliumPolicy(*o, set.Of[o.Index])
+		m.Findings = append(m.Findings, rs...)
+		if p != nil {
+			m.Policies = append(m.Policies, p)
 		}
 	}
 	m.addVirtual()

@@ -40,6 +40,8 @@ type Policy struct {
 	Ingress, Egress bool
 	// IngressRules and EgressRules are the rules, in order.
 	IngressRules, EgressRules []*Rule
+	// Cilium is true for a CiliumNetworkPolicy read at L3/L4.
+	Cilium bool
 
 	selector labels.Selector
 	selects  bitset // classes the podSelector selects
@@ -149,17 +151,30 @@ func parsePolicy(o manifest.Object, ns string) (*Policy, framework.Results) {
 			return nil, rs
 		}
 	}
+	var spec networkingv1.NetworkPolicySpec
 	if raw != nil {
 		b, err := json.Marshal(raw)
 		if err == nil {
 			dec := json.NewDecoder(bytes.NewReader(b))
 			dec.DisallowUnknownFields()
-			err = dec.Decode(&p.Spec)
+			err = dec.Decode(&spec)
 		}
 		if err != nil {
 			bad("spec", "%s", strings.TrimPrefix(err.Error(), "json: "))
 			return nil, rs
 		}
+	}
+	return policyFromSpec(o, ns, spec)
+}
+
+// policyFromSpec checks and prepares a policy from its typed spec.
+func policyFromSpec(o manifest.Object, ns string, spec networkingv1.NetworkPolicySpec) (*Policy, framework.Results) {
+	p := &Policy{Object: o, Namespace: ns, Name: o.Name, Spec: spec}
+	ref := result.RefOf(o)
+	var rs framework.Results
+	bad := func(field, format string, args ...any) {
+		rs = append(rs, result.New(result.Error, ref, field, "%s %s is invalid, the API server would refuse it: %s",
+			o.Kind, p.Ref(), fmt.Sprintf(format, args...)))
 	}
 	sel, err := metav1.LabelSelectorAsSelector(&p.Spec.PodSelector)
 	if err != nil {

@@ -341,8 +341,8 @@ func empty(m map[string]string, exprs int) bool { return len(m) == 0 && exprs ==
 // inCluster flags an ipBlock inside the cluster's pod or Service ranges,
 // unless the configuration names it (the API server, a DNS address).
 func (c *checker) inCluster(r *analysis.Rule, field string, cidr netip.Prefix) {
-	if cidr.Bits() == 0 {
-		return
+	if cidr.Bits() == 0 || r.Policy.Cilium {
+		return // Cilium's entities stand for cluster addresses on purpose
 	}
 	for _, s := range append(append([]string{}, c.m.Spec.KubeAPI.CIDRs...), c.m.Spec.DNS.CIDRs...) {
 		if q, err := netip.ParsePrefix(s); err == nil && q.Masked() == cidr {
