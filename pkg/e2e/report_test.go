@@ -42,6 +42,7 @@ func kustomizeExample(example string) renderedExample {
 var renderedExamples = []renderedExample{
 	kustomizeExample("three-tier"),
 	kustomizeExample("multi-namespace"),
+	kustomizeExample("cilium"),
 	{
 		name: "helm-three-tier",
 		// The chart's objects carry no namespace: the config names the
