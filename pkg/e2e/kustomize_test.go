@@ -12,7 +12,7 @@ import (
 )
 
 // kustomizeExamples are the examples that run tierwall as an exec function.
-var kustomizeExamples = []string{"three-tier", "multi-namespace", "cilium"}
+var kustomizeExamples = []string{"three-tier", "multi-namespace", "microservices", "cilium"}
 
 func TestKustomizeExamples(t *testing.T) {
 	kustomize := tool(t, "KUSTOMIZE")
