@@ -135,6 +135,11 @@ func (x *inferrer) lookupService(ns, name string) *service.Service {
 // toService adds edges from one endpoint to the pods behind a Service, on
 // the pod port behind each chosen Service port (all ports when ports is nil).
 func (x *inferrer) toService(from graph.Endpoint, s *service.Service, ports []service.Port, reason string, src manifest.Object, field string) {
+	if s.Type == "ExternalName" {
+		x.note(result.Info, src, field, "%s is an ExternalName Service, an alias of %s outside the input: nothing allowed for it (use spec.externalEgress for external hosts) (%s)",
+			s.Ref(), manifest.String(s.Object.Node, "spec", "externalName"), reason)
+		return
+	}
 	if s.Selector == nil {
 		x.note(result.Warning, src, field, "%s has no selector: its endpoints are managed by hand, so no allow is inferred for it (%s)", s.Ref(), reason)
 		return

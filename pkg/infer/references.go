@@ -231,21 +231,32 @@ func (x *inferrer) items(w *workload.Workload) []item {
 	}
 	for vi, v := range manifest.Items(spec, "volumes") {
 		field := w.TemplateField("spec", fmt.Sprintf("volumes[%d]", vi))
-		for _, src := range []struct{ kind, key, nameKey string }{
-			{"ConfigMap", "configMap", "name"}, {"Secret", "secret", "secretName"},
-		} {
-			name := manifest.String(v, src.key, src.nameKey)
-			if name == "" {
-				continue
+		type source struct{ kind, name string }
+		var sources []source
+		if name := manifest.String(v, "configMap", "name"); name != "" {
+			sources = append(sources, source{"ConfigMap", name})
+		}
+		if name := manifest.String(v, "secret", "secretName"); name != "" {
+			sources = append(sources, source{"Secret", name})
+		}
+		for _, p := range manifest.Items(v, "projected", "sources") {
+			if name := manifest.String(p, "configMap", "name"); name != "" {
+				sources = append(sources, source{"ConfigMap", name})
 			}
-			for _, kv := range x.dataAll(src.kind, ns, name) {
+			if name := manifest.String(p, "secret", "name"); name != "" {
+				sources = append(sources, source{"Secret", name})
+			}
+		}
+		for _, src := range sources {
+			kind, name := src.kind, src.name
+			for _, kv := range x.dataAll(kind, ns, name) {
 				for _, fkv := range fileEntries(kv[0], kv[1]) {
-					where := fmt.Sprintf("%s %s file %s key %s (mounted)", src.kind, name, kv[0], fkv[0])
+					where := fmt.Sprintf("%s %s file %s key %s (mounted)", kind, name, kv[0], fkv[0])
 					if fkv[0] == "" || fkv[0] == kv[0] {
-						where = fmt.Sprintf("%s %s file %s (mounted)", src.kind, name, kv[0])
+						where = fmt.Sprintf("%s %s file %s (mounted)", kind, name, kv[0])
 					}
 					key := strings.TrimSpace(strings.TrimPrefix(fkv[0], "export "))
-					out = append(out, item{key: key, value: fkv[1], secret: src.kind == "Secret", field: field, group: src.kind + "/" + name + "/" + kv[0], where: where})
+					out = append(out, item{key: key, value: fkv[1], secret: kind == "Secret", field: field, group: kind + "/" + name + "/" + kv[0], where: where})
 				}
 			}
 		}
