@@ -163,6 +163,14 @@ func (x *inferrer) resolveRef(w *workload.Workload, r Ref, it item, seen map[str
 	if ports == nil && len(s.Ports) == 1 {
 		ports = s.Ports
 	}
+	if ports == nil && len(s.Ports) == 0 {
+		msg := fmt.Sprintf("%s of %s %s names %s, which declares no port, without a port: nothing allowed for it", it.where, w.Kind, w.Name, s.Ref())
+		if !seen[msg] {
+			seen[msg] = true
+			x.note(result.Warning, w.Object, it.field, "%s", msg)
+		}
+		return
+	}
 	if ports == nil {
 		msg := fmt.Sprintf("%s of %s %s names %s without a port it can pick: every port of the Service is allowed", it.where, w.Kind, w.Name, s.Ref())
 		if !seen[msg] {
