@@ -69,6 +69,12 @@ func Derive(in Input) Output {
 				"%s %s uses the host network: NetworkPolicy does not apply to its pods and they cannot be selected as peers", w.Kind, w.Name))
 			continue
 		}
+		if len(w.Selector) == 0 {
+			// podSelector: {} would select every pod of the namespace.
+			d.warn(w, w.TemplateField("metadata", "labels"),
+				"%s %s has no pod labels to select its pods by: it gets the baseline only, no tier or allow (label its pod template)", w.Kind, w.Name)
+			continue
+		}
 		d.byNS[w.Namespace] = append(d.byNS[w.Namespace], w)
 		d.serving[w] = d.servingPorts(w)
 	}
@@ -86,6 +92,7 @@ func Derive(in Input) Output {
 		d.out.Edges = append(d.out.Edges, edges...)
 		d.out.Results = append(d.out.Results, rs...)
 	}
+	d.entryReachable()
 	d.httpRules()
 	d.out.Edges, d.out.FQDN = d.l7(d.out.Edges, d.fqdnEgress())
 	d.out.Edges = d.zoneFilter(d.out.Edges)
@@ -113,8 +120,8 @@ func (d *deriver) servingPorts(w *workload.Workload) []served {
 		for _, p := range s.Ports {
 			wp, declared, ok := s.Target(p, *w)
 			if !ok {
-				d.warn(w, "", "%s port %d targets %q, which no container of %s %s declares: no allow for it",
-					s.Ref(), p.Port, p.TargetPort, w.Kind, w.Name)
+				d.out.Results = append(d.out.Results, result.New(result.Warning, result.RefOf(s.Object), "spec.ports", "%s port %d targets %q, which no container of %s %s declares: no allow for it",
+					s.Ref(), p.Port, p.TargetPort, w.Kind, w.Name))
 				continue
 			}
 			key := workload.Port{Port: wp.Port, Protocol: wp.Protocol}
@@ -263,6 +270,37 @@ func (d *deriver) tiers() {
 						chain[i-1].Name, chain[i].Name, from.Describe(), labels[v], to.Describe(), labels[w], via)})
 				}
 			}
+		}
+	}
+}
+
+// entryReachable warns when the tier entry's pods are in a namespace
+// tierwall default-denies and nothing admits traffic from outside the
+// cluster to them (no LoadBalancer or NodePort Service in the input, no
+// allow): the whole chain would then be unreachable.
+func (d *deriver) entryReachable() {
+	if !*d.in.Spec.Tiers.Enabled || !*d.in.Spec.DefaultDeny.Ingress {
+		return
+	}
+	for i, p := range d.in.Spec.Tiers.Entry {
+		if p.Namespace == "" || p.CIDR != "" {
+			continue
+		}
+		ns, ok := d.in.Set.Get(p.Namespace)
+		if !ok || !ns.InScope() || len(d.byNS[p.Namespace]) == 0 {
+			continue
+		}
+		reached := false
+		for _, e := range d.out.Edges {
+			if e.To.Namespace == p.Namespace && e.From.Kind == graph.CIDR {
+				reached = true
+				break
+			}
+		}
+		if !reached {
+			d.out.Results = append(d.out.Results, result.New(result.Warning, &result.Ref{APIVersion: "v1", Kind: "Namespace", Name: p.Namespace},
+				fmt.Sprintf("spec.tiers.entry[%d]", i),
+				"namespace %s holds the tier entry pods and is default-denied, but nothing admits traffic from outside the cluster to them: include their LoadBalancer or NodePort Service in the input, add an allow, or skip the namespace", p.Namespace))
 		}
 	}
 }

@@ -27,8 +27,11 @@ type Inference struct {
 	// IngressControllers are the pods that forward Ingress traffic. Defaults
 	// to the pods of namespace ingress-nginx.
 	IngressControllers []Peer `json:"ingressControllers,omitempty"`
-	// Gateways are the pods that forward Gateway API traffic. Defaults to the
-	// pods of each route's parent Gateway namespace.
+	// Gateways are the pods that forward Gateway API traffic. Defaults to,
+	// for each parent Gateway of a route, the pods labelled
+	// gateway.networking.k8s.io/gateway-name: <gateway> when the Gateway is
+	// in the route's namespace, and the pods of the Gateway's namespace
+	// otherwise.
 	Gateways []Peer `json:"gateways,omitempty"`
 	// ExternalSources are the addresses that reach LoadBalancer and NodePort
 	// Services without loadBalancerSourceRanges. Defaults to [0.0.0.0/0, ::/0].
