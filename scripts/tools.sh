@@ -67,7 +67,6 @@ default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
 
 [engine]
 runtime = "runc"
-cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
   mv "$conf.tmp" "$conf"
