@@ -20,7 +20,8 @@ export TIERWALL_BIN_DIR := $(TOOLS)
 # shim scripts/tools.sh writes (set DOCKER=$$(command -v docker) to use Docker).
 E2E_ENV := TIERWALL_E2E=1 TIERWALL_BIN=$(BIN) KUSTOMIZE=$(TOOLS)/kustomize \
 	HELM3=$(TOOLS)/helm HELM4=$(TOOLS)/helm4 KUBECTL=$${KUBECTL:-$$(command -v kubectl)} \
-	TIERWALL_HELM_PLUGIN=$(PLUGIN_DIR) DOCKER=$${DOCKER:-$(TOOLS)/docker}
+	TIERWALL_HELM_PLUGIN=$(PLUGIN_DIR) DOCKER=$${DOCKER:-$(TOOLS)/docker} \
+	KUBE_APISERVER=$(TOOLS)/kube-apiserver ETCD=$(TOOLS)/etcd CILIUM_CRDS=$(TOOLS)/cilium-crds
 
 .DEFAULT_GOAL := help
 
@@ -44,8 +45,9 @@ image: ## build the KRM function image (IMAGE=tierwall:dev) offline with podman 
 	VERSION=$(VERSION) scripts/image.sh $(IMAGE)
 
 .PHONY: tools
-tools: ## install the pinned kustomize, Helm 3, Helm 4, podman and its docker shim the tests drive (.bin/, cached)
+tools: ## install the pinned kustomize, Helm 3, Helm 4, podman (+ docker shim), kube-apiserver and etcd the tests drive (.bin/, cached)
 	scripts/tools.sh
+	scripts/apiserver.sh build
 
 .PHONY: test
 test: tools build vet ## install the tools, then run unit, golden and end-to-end tests
