@@ -6,7 +6,7 @@
 # Usage:
 #   scripts/apiserver.sh build        build .bin/kube-apiserver and .bin/etcd and write Cilium's
 #                                     policy CRDs to .bin/cilium-crds/ (cached, skipped when the
-#                                     pinned version is there; about 11 minutes cold)
+#                                     pinned version is there; 11-18 minutes cold)
 #   scripts/apiserver.sh start DIR    start etcd and kube-apiserver with state, logs, PID files
 #                                     and DIR/kubeconfig under DIR; returns once /readyz is ok
 #   scripts/apiserver.sh stop DIR     stop what start DIR started, by PID (idempotent)
@@ -45,7 +45,7 @@ stamp_ok() { [[ -x "$BIN/$1" && -f "$BIN/.$1.version" && "$(cat "$BIN/.$1.versio
 # builds it; the list of staging modules comes from kubernetes' own go.mod.
 build_kube_apiserver() {
   if stamp_ok kube-apiserver "$KUBERNETES_VERSION"; then return; fi
-  log "building kube-apiserver $KUBERNETES_VERSION (about 11 minutes cold)"
+  log "building kube-apiserver $KUBERNETES_VERSION (11-18 minutes cold on 2 busy cores)"
   local tmp; tmp="$(mktemp -d)"
   (
     cd "$tmp"
