@@ -445,3 +445,60 @@ func TestHelmPluginManifest(t *testing.T) {
 		assert.Equal(t, "--helm4-plugin", args[0].Value)
 	}
 }
+
+// TestHelmInstall installs the example chart with Helm 3 and Helm 4 into a
+// real API server (no nodes, no controllers: hooks are skipped, as their Job
+// would never finish) and checks where the policies land: in the release
+// namespace, although tierwall wrote them without one, and that they leave
+// with the release.
+func TestHelmInstall(t *testing.T) {
+	helm3 := tool(t, "HELM3")
+	helm4 := tool(t, "HELM4")
+	kubectl := tool(t, "KUBECTL")
+	apiserver, etcd := tool(t, "KUBE_APISERVER"), tool(t, "ETCD")
+	pr := tierwallBin(t, "tierwall-postrender")
+	root := repoRoot(t)
+	k := startAPIServer(t, root, apiserver, etcd, kubectl)
+	chart := filepath.Join(root, "examples", "helm", "three-tier")
+
+	for _, tc := range []struct {
+		name, helm, namespace, postRenderer string
+		env                                []string
+	}{
+		{name: "helm3", helm: helm3, namespace: "shop-helm3", postRenderer: pr, env: helmEnv(t, "KUBECONFIG="+k.kubeconfig)},
+		{name: "helm4", helm: helm4, namespace: "shop-helm4", postRenderer: "tierwall", env: append(helm4WithPlugin(t, helm4), "KUBECONFIG="+k.kubeconfig)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// What helm template with the same post-renderer renders.
+			rendered, stderr, err := helmRun(t, tc.env, "", nil, tc.helm, "template", helmRelease, chart, "-n", tc.namespace,
+				"--no-hooks", "--post-renderer", tc.postRenderer)
+			require.NoError(t, err, stderr)
+			_, policies := splitOutput(t, rendered)
+			require.NotEmpty(t, policies)
+			var want []string
+			for _, p := range policies {
+				require.Empty(t, p.Namespace)
+				want = append(want, "networkpolicy.networking.k8s.io/"+p.Name)
+			}
+			sort.Strings(want)
+
+			out, stderr, err := helmRun(t, tc.env, "", nil, tc.helm, "install", helmRelease, chart, "-n", tc.namespace,
+				"--create-namespace", "--no-hooks", "--post-renderer", tc.postRenderer)
+			require.NoError(t, err, "%s%s", out, stderr)
+			got, stderr, err := k.run(nil, "get", "networkpolicy", "-n", tc.namespace, "-o", "name")
+			require.NoError(t, err, stderr)
+			names := strings.Fields(got)
+			sort.Strings(names)
+			assert.Equal(t, want, names, "the policies are in the release namespace")
+			elsewhere, stderr, err := k.run(nil, "get", "networkpolicy", "-n", "default", "-o", "name")
+			require.NoError(t, err, stderr)
+			assert.Empty(t, strings.TrimSpace(elsewhere))
+
+			out, stderr, err = helmRun(t, tc.env, "", nil, tc.helm, "uninstall", helmRelease, "-n", tc.namespace, "--no-hooks")
+			require.NoError(t, err, "%s%s", out, stderr)
+			left, stderr, err := k.run(nil, "get", "networkpolicy", "-n", tc.namespace, "-o", "name")
+			require.NoError(t, err, stderr)
+			assert.Empty(t, strings.TrimSpace(left), "the policies leave with the release")
+		})
+	}
+}
