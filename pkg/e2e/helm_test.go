@@ -463,7 +463,7 @@ func TestHelmInstall(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, helm, namespace, postRenderer string
-		env                                []string
+		env                                 []string
 	}{
 		{name: "helm3", helm: helm3, namespace: "shop-helm3", postRenderer: pr, env: helmEnv(t, "KUBECONFIG="+k.kubeconfig)},
 		{name: "helm4", helm: helm4, namespace: "shop-helm4", postRenderer: "tierwall", env: append(helm4WithPlugin(t, helm4), "KUBECONFIG="+k.kubeconfig)},
