@@ -326,26 +326,20 @@ func workloadEndpoint(w workload.Workload) *Endpoint {
 		HostNetwork:  w.HostNetwork,
 		Workload:     &w,
 	}
-	if w.Object.Kind == "Pod" {
-		e.Addrs = podIPs(w.Object)
-	}
+	e.Addrs = podIPs(w.PodIPs)
 	return e
 }
 
 // podIPs reads status.podIPs (or status.podIP) of a Pod object, as kubectl
 // get -o yaml shows them.
-func podIPs(o manifest.Object) []netip.Addr {
+func podIPs(ips []string) []netip.Addr {
 	var out []netip.Addr
 	seen := map[netip.Addr]bool{}
-	add := func(s string) {
+	for _, s := range ips {
 		if a, err := netip.ParseAddr(s); err == nil && !seen[a] {
 			seen[a] = true
 			out = append(out, a)
 		}
-	}
-	add(manifest.String(o.Node, "status", "podIP"))
-	for _, it := range manifest.Items(o.Node, "status", "podIPs") {
-		add(manifest.String(it, "ip"))
 	}
 	return out
 }

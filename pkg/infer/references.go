@@ -185,78 +185,53 @@ func (x *inferrer) resolveRef(w *workload.Workload, r Ref, it item, seen map[str
 func (x *inferrer) items(w *workload.Workload) []item {
 	var out []item
 	ns := w.Namespace
-	spec := w.PodSpec
-	for _, group := range []string{"initContainers", "containers"} {
-		for ci, c := range manifest.Items(spec, group) {
-			cname := manifest.String(c, "name")
-			of := fmt.Sprintf("of container %s", cname)
-			grp := group + "/" + cname
-			base := w.TemplateField("spec", fmt.Sprintf("%s[%d]", group, ci))
-			for ei, e := range manifest.Items(c, "env") {
-				name := manifest.String(e, "name")
-				field := fmt.Sprintf("%s.env[%d]", base, ei)
-				if v := manifest.Lookup(e, "value"); v != nil {
-					out = append(out, item{key: name, value: v.Value, where: fmt.Sprintf("env %s %s", name, of), field: field, group: grp})
+	for _, c := range w.Containers {
+		of := fmt.Sprintf("of container %s", c.Name)
+		grp := c.Group + "/" + c.Name
+		base := w.TemplateField("spec", fmt.Sprintf("%s[%d]", c.Group, c.Index))
+		for ei, e := range c.Env {
+			name := e.Name
+			field := fmt.Sprintf("%s.env[%d]", base, ei)
+			if e.HasValue {
+				out = append(out, item{key: name, value: e.Value, where: fmt.Sprintf("env %s %s", name, of), field: field, group: grp})
+				continue
+			}
+			if ref := e.ConfigMapKey; ref != nil {
+				if v, ok := x.dataValue("ConfigMap", ns, ref.Name, ref.Key); ok {
+					out = append(out, item{key: name, value: v, where: fmt.Sprintf("env %s (ConfigMap %s key %s) %s", name, ref.Name, ref.Key, of), field: field, group: grp})
+				}
+			}
+			if ref := e.SecretKey; ref != nil {
+				if v, ok := x.dataValue("Secret", ns, ref.Name, ref.Key); ok {
+					out = append(out, item{key: name, value: v, secret: true, where: fmt.Sprintf("env %s (Secret %s key %s) %s", name, ref.Name, ref.Key, of), field: field, group: grp})
+				}
+			}
+		}
+		for ei, e := range c.EnvFrom {
+			field := fmt.Sprintf("%s.envFrom[%d]", base, ei)
+			for _, src := range []struct{ kind, name string }{{"ConfigMap", e.ConfigMap}, {"Secret", e.Secret}} {
+				if src.name == "" {
 					continue
 				}
-				if ref := manifest.Lookup(e, "valueFrom", "configMapKeyRef"); ref != nil {
-					cm, key := manifest.String(ref, "name"), manifest.String(ref, "key")
-					if v, ok := x.dataValue("ConfigMap", ns, cm, key); ok {
-						out = append(out, item{key: name, value: v, where: fmt.Sprintf("env %s (ConfigMap %s key %s) %s", name, cm, key, of), field: field, group: grp})
-					}
-				}
-				if ref := manifest.Lookup(e, "valueFrom", "secretKeyRef"); ref != nil {
-					sec, key := manifest.String(ref, "name"), manifest.String(ref, "key")
-					if v, ok := x.dataValue("Secret", ns, sec, key); ok {
-						out = append(out, item{key: name, value: v, secret: true, where: fmt.Sprintf("env %s (Secret %s key %s) %s", name, sec, key, of), field: field, group: grp})
-					}
+				for _, kv := range x.dataAll(src.kind, ns, src.name) {
+					out = append(out, item{key: e.Prefix + kv[0], value: kv[1], secret: src.kind == "Secret", field: field, group: grp,
+						where: fmt.Sprintf("%s %s key %s (envFrom) %s", src.kind, src.name, kv[0], of)})
 				}
 			}
-			for ei, e := range manifest.Items(c, "envFrom") {
-				prefix := manifest.String(e, "prefix")
-				field := fmt.Sprintf("%s.envFrom[%d]", base, ei)
-				for _, kind := range []string{"ConfigMap", "Secret"} {
-					refKey := "configMapRef"
-					if kind == "Secret" {
-						refKey = "secretRef"
-					}
-					name := manifest.String(e, refKey, "name")
-					if name == "" {
-						continue
-					}
-					for _, kv := range x.dataAll(kind, ns, name) {
-						out = append(out, item{key: prefix + kv[0], value: kv[1], secret: kind == "Secret", field: field, group: grp,
-							where: fmt.Sprintf("%s %s key %s (envFrom) %s", kind, name, kv[0], of)})
-					}
-				}
-			}
-			for _, part := range []string{"command", "args"} {
-				for ai, a := range manifest.Items(c, part) {
-					out = append(out, item{value: a.Value, where: fmt.Sprintf("%s %s", part, of), field: fmt.Sprintf("%s.%s[%d]", base, part, ai)})
-				}
+		}
+		for _, part := range []struct {
+			name string
+			vals []string
+		}{{"command", c.Command}, {"args", c.Args}} {
+			for ai, a := range part.vals {
+				out = append(out, item{value: a, where: fmt.Sprintf("%s %s", part.name, of), field: fmt.Sprintf("%s.%s[%d]", base, part.name, ai)})
 			}
 		}
 	}
-	for vi, v := range manifest.Items(spec, "volumes") {
-		field := w.TemplateField("spec", fmt.Sprintf("volumes[%d]", vi))
-		type source struct{ kind, name string }
-		var sources []source
-		if name := manifest.String(v, "configMap", "name"); name != "" {
-			sources = append(sources, source{"ConfigMap", name})
-		}
-		if name := manifest.String(v, "secret", "secretName"); name != "" {
-			sources = append(sources, source{"Secret", name})
-		}
-		for _, p := range manifest.Items(v, "projected", "sources") {
-			if name := manifest.String(p, "configMap", "name"); name != "" {
-				sources = append(sources, source{"ConfigMap", name})
-			}
-			if name := manifest.String(p, "secret", "name"); name != "" {
-				sources = append(sources, source{"Secret", name})
-			}
-		}
-		for _, src := range sources {
-			kind, name := src.kind, src.name
+	for _, v := range w.Volumes {
+		field := w.TemplateField("spec", fmt.Sprintf("volumes[%d]", v.Index))
+		for _, src := range v.Sources {
+			kind, name := src.Kind, src.Name
 			for _, kv := range x.dataAll(kind, ns, name) {
 				for _, fkv := range fileEntries(kv[0], kv[1]) {
 					where := fmt.Sprintf("%s %s file %s key %s (mounted)", kind, name, kv[0], fkv[0])

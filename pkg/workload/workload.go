@@ -77,8 +77,11 @@ type Workload struct {
 	// Template is the path of the pod template in Object (empty for a Pod,
 	// whose own metadata and spec are the template), for findings' fields.
 	Template []string
-	// PodSpec is the pod template's spec node (read-only).
-	PodSpec *yaml.Node
+	// Containers and Volumes are what inference reads of the pod spec.
+	Containers []Container
+	Volumes    []Volume
+	// PodIPs are the addresses of a Pod object's status, if any.
+	PodIPs []string
 }
 
 // TemplateField returns the field path of a pod template field in Object,
@@ -110,13 +113,23 @@ func Extract(o manifest.Object, namespace string, extra []Kind) (Workload, bool)
 		PodAnnotations: manifest.StringMap(meta, "annotations"),
 		HostNetwork:    manifest.String(spec, "hostNetwork") == "true",
 		Template:       k.Template,
-		PodSpec:        spec,
 	}
 	if w.PodLabels == nil {
 		w.PodLabels = map[string]string{}
 	}
 	if w.PodAnnotations == nil {
 		w.PodAnnotations = map[string]string{}
+	}
+	readPodSpec(&w, spec)
+	if o.Kind == "Pod" {
+		if ip := manifest.String(o.Node, "status", "podIP"); ip != "" {
+			w.PodIPs = append(w.PodIPs, ip)
+		}
+		for _, it := range manifest.Items(o.Node, "status", "podIPs") {
+			if ip := manifest.String(it, "ip"); ip != "" {
+				w.PodIPs = append(w.PodIPs, ip)
+			}
+		}
 	}
 	w.Selector = selector(o, k, w.PodLabels)
 	w.Ports = ports(spec)
