@@ -1,7 +1,6 @@
 package infer
 
 import (
-	"encoding/base64"
 	"fmt"
 	"sort"
 	"strconv"
@@ -137,7 +136,7 @@ func (x *inferrer) lookupService(ns, name string) *service.Service {
 func (x *inferrer) toService(from graph.Endpoint, s *service.Service, ports []service.Port, reason string, src manifest.Object, field string) {
 	if s.Type == "ExternalName" {
 		x.note(result.Info, src, field, "%s is an ExternalName Service, an alias of %s outside the input: nothing allowed for it (use spec.externalEgress for external hosts) (%s)",
-			s.Ref(), manifest.String(s.Object.Node, "spec", "externalName"), reason)
+			s.Ref(), s.ExternalName, reason)
 		return
 	}
 	if s.Selector == nil {
@@ -470,9 +469,4 @@ func selectorMatches(sel *yaml.Node, labels map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func decodeSecret(v string) (string, bool) {
-	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
-	return string(b), err == nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/result"
 	"github.com/tierwall/tierwall/pkg/service"
 	"github.com/tierwall/tierwall/pkg/workload"
@@ -264,21 +263,7 @@ func (x *inferrer) dataAll(kind, ns, name string) [][2]string {
 	if !ok {
 		return nil
 	}
-	m := map[string]string{}
-	for k, v := range manifest.StringMap(o.Node, "data") {
-		if kind == "Secret" {
-			if d, ok := decodeSecret(v); ok {
-				m[k] = d
-			}
-			continue
-		}
-		m[k] = v
-	}
-	if kind == "Secret" {
-		for k, v := range manifest.StringMap(o.Node, "stringData") {
-			m[k] = v
-		}
-	}
+	m := o.Data
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -8,7 +8,6 @@ package inject
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -66,14 +65,7 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	set, rs := scope.Find(e.Spec, objs)
 	out.Results = append(out.Results, rs...)
 
-	var extra []workload.Kind
-	for _, k := range e.Spec.WorkloadKinds {
-		wk := workload.Kind{Group: k.Group, Kind: k.Kind, Template: strings.Split(k.Template, ".")}
-		if k.Selector != "" {
-			wk.Selector = strings.Split(k.Selector, ".")
-		}
-		extra = append(extra, wk)
-	}
+	extra := ExtraKinds(e.Spec)
 	var workloads []workload.Workload
 	var services []service.Service
 	for _, o := range objs {

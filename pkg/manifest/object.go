@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -27,12 +28,20 @@ type Object struct {
 	Name        string
 	Labels      map[string]string
 	Annotations map[string]string
-	Node        *yaml.Node
+	// Node is the parsed document. Readers of large inputs drop it (nil)
+	// once Prepared holds what tierwall reads of the kind.
+	Node *yaml.Node
+	// Prepared is what a kind's reader took from Node at read time (a
+	// workload or a Service), or nil.
+	Prepared any
+	// Data is the data of a ConfigMap, or a Secret's stringData and its
+	// data decoded; nil for other kinds.
+	Data map[string]string
 }
 
 // FromNode reads the identity of one document.
 func FromNode(index int, n *yaml.Node) Object {
-	return Object{
+	o := Object{
 		Index:       index,
 		APIVersion:  String(n, "apiVersion"),
 		Kind:        String(n, "kind"),
@@ -41,6 +50,54 @@ func FromNode(index int, n *yaml.Node) Object {
 		Labels:      StringMap(n, "metadata", "labels"),
 		Annotations: StringMap(n, "metadata", "annotations"),
 		Node:        n,
+	}
+	if o.APIVersion == "v1" && (o.Kind == "ConfigMap" || o.Kind == "Secret") {
+		o.Data = data(o.Kind, n)
+	}
+	return o
+}
+
+// data reads a ConfigMap's data (and binaryData keys, as empty values are
+// of no use) or a Secret's stringData and base64-decoded data.
+func data(kind string, n *yaml.Node) map[string]string {
+	m := map[string]string{}
+	for k, v := range StringMap(n, "data") {
+		if kind == "Secret" {
+			if d, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v)); err == nil {
+				m[k] = string(d)
+			}
+			continue
+		}
+		m[k] = v
+	}
+	if kind == "Secret" {
+		for k, v := range StringMap(n, "stringData") {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// nodeKinds are the kinds whose Node tierwall reads after reading: every
+// other kind is fully described by its identity, Prepared and Data.
+var nodeKinds = map[string]bool{
+	"networking.k8s.io/NetworkPolicy":               true,
+	"cilium.io/CiliumNetworkPolicy":                 true,
+	"apiextensions.k8s.io/CustomResourceDefinition": true,
+	"networking.k8s.io/Ingress":                     true,
+	"gateway.networking.k8s.io/HTTPRoute":           true,
+	"gateway.networking.k8s.io/GRPCRoute":           true,
+	"gateway.networking.k8s.io/TCPRoute":            true,
+	"monitoring.coreos.com/ServiceMonitor":          true,
+	"monitoring.coreos.com/PodMonitor":              true,
+}
+
+// Compact drops Node when nothing reads it after reading, so that a large
+// input is held as identities and prepared summaries, not as node trees.
+// Call it after the kind readers have prepared the object.
+func (o *Object) Compact() {
+	if !nodeKinds[o.Group()+"/"+o.Kind] {
+		o.Node = nil
 	}
 }
 

@@ -34,20 +34,28 @@ type Service struct {
 	Ports    []Port
 	// LoadBalancerSourceRanges restricts who reaches a LoadBalancer.
 	LoadBalancerSourceRanges []string
+	// ExternalName is the host of an ExternalName Service.
+	ExternalName string
 }
 
 // Extract reads a Service, or returns false for other kinds.
 func Extract(o manifest.Object, namespace string) (Service, bool) {
+	if p, ok := o.Prepared.(*Service); ok {
+		s := *p
+		s.Object, s.Namespace = o, namespace
+		return s, true
+	}
 	if o.Kind != "Service" || o.APIVersion != "v1" {
 		return Service{}, false
 	}
 	s := Service{
-		Object:    o,
-		Namespace: namespace,
-		Name:      o.Name,
-		Type:      manifest.String(o.Node, "spec", "type"),
-		Headless:  manifest.String(o.Node, "spec", "clusterIP") == "None",
-		Selector:  manifest.StringMap(o.Node, "spec", "selector"),
+		Object:       o,
+		Namespace:    namespace,
+		Name:         o.Name,
+		Type:         manifest.String(o.Node, "spec", "type"),
+		Headless:     manifest.String(o.Node, "spec", "clusterIP") == "None",
+		Selector:     manifest.StringMap(o.Node, "spec", "selector"),
+		ExternalName: manifest.String(o.Node, "spec", "externalName"),
 	}
 	if s.Type == "" {
 		s.Type = "ClusterIP"
@@ -119,4 +127,13 @@ func (s Service) Ref() string {
 		ns = "(release namespace)"
 	}
 	return "Service " + ns + "/" + s.Name
+}
+
+// Prepare reads a Service once, at read time, and keeps it in o.Prepared,
+// so that the object's node can be dropped (o.Compact).
+func Prepare(o *manifest.Object) {
+	if s, ok := Extract(*o, ""); ok {
+		s.Object = manifest.Object{}
+		o.Prepared = &s
+	}
 }
