@@ -67,11 +67,18 @@ e2e: tools build ## run the end-to-end tests against the real kustomize, kubectl
 	$(E2E_ENV) $(GO) test -count=1 -timeout 40m ./pkg/e2e/...
 
 .PHONY: demo
-demo: build ## run the three-tier example through the real kustomize and show the policies
+demo: build ## run the three-tier example through the real kustomize: the policies, then who can reach whom
 	@scripts/tools.sh kustomize
-	@echo "# kustomize build --enable-alpha-plugins --enable-exec examples/three-tier"
+	@echo "# kustomize build --enable-alpha-plugins --enable-exec examples/three-tier  (generated policies)"
 	@$(TOOLS)/kustomize build --enable-alpha-plugins --enable-exec examples/three-tier \
-		| awk 'BEGIN{RS="---\n"; ORS=""} /kind: NetworkPolicy/ {print "---\n" $$0}'
+		| awk 'BEGIN{RS="---\n"; ORS=""} /managed-by: tierwall/ {print "---\n" $$0}'
+	@echo
+	@echo "# ... | tierwall report -o markdown  (connectivity table and Mermaid graph)"
+	@$(TOOLS)/kustomize build --enable-alpha-plugins --enable-exec examples/three-tier \
+		| $(BIN)/tierwall report -o markdown --config examples/three-tier/tierwall.yaml
+	@echo "# ... | tierwall check"
+	@$(TOOLS)/kustomize build --enable-alpha-plugins --enable-exec examples/three-tier \
+		| $(BIN)/tierwall check --config examples/three-tier/tierwall.yaml
 
 .PHONY: vet
 vet: ## go vet and a gofmt check
