@@ -44,10 +44,14 @@ type Output struct {
 }
 
 type deriver struct {
-	in      Input
-	out     Output
-	byNS    map[string][]*workload.Workload
-	serving map[*workload.Workload][]served
+	in   Input
+	out  Output
+	byNS map[string][]*workload.Workload
+	// allByNS holds every workload of the input by namespace, hostNetwork and
+	// unlabelled ones included: a group's label must match none of theirs.
+	allByNS    map[string][]*workload.Workload
+	noGrouping bool
+	serving    map[*workload.Workload][]served
 }
 
 // served is a port a workload's clients reach, with how it was found.
@@ -58,7 +62,15 @@ type served struct {
 
 // Derive computes every edge of the configuration for the input.
 func Derive(in Input) Output {
-	d := &deriver{in: in, byNS: map[string][]*workload.Workload{}, serving: map[*workload.Workload][]served{}}
+	d := &deriver{in: in, byNS: map[string][]*workload.Workload{}, allByNS: map[string][]*workload.Workload{}, serving: map[*workload.Workload][]served{}}
+	d.noGrouping = len(in.Spec.Cilium.HTTP) > 0
+	for i := range in.Workloads {
+		w := &in.Workloads[i]
+		d.allByNS[w.Namespace] = append(d.allByNS[w.Namespace], w)
+		if _, ok := w.Object.Annotations[HTTPRulesAnnotation]; ok {
+			d.noGrouping = true
+		}
+	}
 	for i := range in.Workloads {
 		w := &in.Workloads[i]
 		if ns, ok := in.Set.Get(w.Namespace); !ok || !ns.InScope() {
@@ -239,39 +251,203 @@ func (d *deriver) tiers() {
 			byTier[i] = append(byTier[i], w)
 			labels[w] = label
 		}
-		for i, ws := range byTier {
-			for _, w := range ws {
-				ports, via := d.ports(w)
-				if len(ports) == 0 {
-					d.warn(w, "spec.template.spec.containers[].ports",
-						"%s %s is in tier %s but declares no port: it gets no ingress (declare its container ports)", w.Kind, w.Name, chain[i].Name)
-					continue
-				}
-				to := graph.FromWorkload(w, d.in.Spec.Zones.Key)
-				if i == 0 {
+		for i := range byTier {
+			dsts := d.tierDestinations(ns.Name, byTier[i], chain[i].Name, labels)
+			if i == 0 {
+				for _, dst := range dsts {
 					for _, p := range d.in.Spec.Tiers.Entry {
 						for _, from := range d.resolve(p, ns.Name, "tier-entry", nil) {
-							d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: to, Ports: ports, Reason: fmt.Sprintf(
-								"first tier %s (label %s): entry from %s (config spec.tiers.entry) on %s",
-								chain[0].Name, labels[w], from.Describe(), via)})
+							d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: dst.ep, Ports: dst.ports, Reason: fmt.Sprintf(
+								"first tier %s (%s): entry from %s (config spec.tiers.entry) on %s",
+								chain[0].Name, dst.label, from.Describe(), dst.via)})
 						}
 					}
-					continue
 				}
-				if len(byTier[i-1]) == 0 {
+				continue
+			}
+			if len(byTier[i-1]) == 0 {
+				for _, w := range byTier[i] {
 					d.out.Results = append(d.out.Results, result.New(result.Info, result.RefOf(w.Object), "",
 						"%s %s is in tier %s but namespace %s has no workload of tier %s before it: it gets no ingress from a tier",
 						w.Kind, w.Name, chain[i].Name, ns.Display(), chain[i-1].Name))
 				}
-				for _, v := range byTier[i-1] {
-					from := graph.FromWorkload(v, d.in.Spec.Zones.Key)
-					d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: to, Ports: ports, Reason: fmt.Sprintf(
-						"tier chain %s -> %s: %s (label %s) may reach %s (label %s) on %s",
-						chain[i-1].Name, chain[i].Name, from.Describe(), labels[v], to.Describe(), labels[w], via)})
+				continue
+			}
+			srcs := d.tierEnds(ns.Name, byTier[i-1], chain[i-1].Name, labels)
+			for _, dst := range dsts {
+				for _, src := range srcs {
+					d.out.Edges = append(d.out.Edges, graph.Edge{From: src.ep, To: dst.ep, Ports: dst.ports, Reason: fmt.Sprintf(
+						"tier chain %s -> %s: %s (%s) may reach %s (%s) on %s",
+						chain[i-1].Name, chain[i].Name, src.ep.Describe(), src.label, dst.ep.Describe(), dst.label, dst.via)})
 				}
 			}
 		}
 	}
+}
+
+// GroupAbove is the number of workloads of one tier above which tier
+// policies select the tier's pods by a label they alone share (e.g.
+// tier=frontend) instead of one selector per workload, so that the output
+// grows with the workloads, not with their square.
+const GroupAbove = 4
+
+// tierEnd is one side of tier edges: a workload, or a group of workloads
+// selected by a label common to exactly them.
+type tierEnd struct {
+	ep    graph.Endpoint
+	ports []networkingv1.NetworkPolicyPort
+	via   string
+	label string
+}
+
+// tierDestinations returns the destinations of a tier, with their ports:
+// workloads with the same ports are grouped when there are more than
+// GroupAbove of them and a label selects exactly them.
+func (d *deriver) tierDestinations(ns string, ws []*workload.Workload, tier string, labels map[*workload.Workload]string) []tierEnd {
+	byPorts := map[string][]*workload.Workload{}
+	var keys []string
+	portsOf := map[string][]networkingv1.NetworkPolicyPort{}
+	for _, w := range ws {
+		ports, _ := d.ports(w)
+		if len(ports) == 0 {
+			d.warn(w, w.TemplateField("spec", "containers[].ports"),
+				"%s %s is in tier %s but declares no port: it gets no ingress (declare its container ports)", w.Kind, w.Name, tier)
+			continue
+		}
+		k := graph.PortsString(ports) + "|" + w.PodLabels[d.in.Spec.Zones.Key]
+		if _, ok := byPorts[k]; !ok {
+			keys = append(keys, k)
+			portsOf[k] = ports
+		}
+		byPorts[k] = append(byPorts[k], w)
+	}
+	var out []tierEnd
+	for _, k := range keys {
+		group := byPorts[k]
+		if sel, ok := d.groupSelector(ns, group); ok {
+			out = append(out, tierEnd{ep: d.groupEndpoint(ns, sel, tier), ports: portsOf[k], label: groupLabel(group, tier),
+				via: fmt.Sprintf("%s, the ports of each", graph.PortsString(portsOf[k]))})
+			continue
+		}
+		for _, w := range group {
+			ports, via := d.ports(w)
+			out = append(out, tierEnd{ep: graph.FromWorkload(w, d.in.Spec.Zones.Key), ports: ports, via: via, label: "label " + labels[w]})
+		}
+	}
+	return out
+}
+
+// tierEnds returns the sources of tier edges: the tier's workloads, grouped
+// as tierDestinations does (ports do not matter for sources).
+func (d *deriver) tierEnds(ns string, ws []*workload.Workload, tier string, labels map[*workload.Workload]string) []tierEnd {
+	byZone := map[string][]*workload.Workload{}
+	var zones []string
+	for _, w := range ws {
+		z := w.PodLabels[d.in.Spec.Zones.Key]
+		if _, ok := byZone[z]; !ok {
+			zones = append(zones, z)
+		}
+		byZone[z] = append(byZone[z], w)
+	}
+	var out []tierEnd
+	for _, z := range zones {
+		group := byZone[z]
+		if sel, ok := d.groupSelector(ns, group); ok {
+			out = append(out, tierEnd{ep: d.groupEndpoint(ns, sel, tier), label: groupLabel(group, tier)})
+			continue
+		}
+		for _, w := range group {
+			out = append(out, tierEnd{ep: graph.FromWorkload(w, d.in.Spec.Zones.Key), label: "label " + labels[w]})
+		}
+	}
+	return out
+}
+
+func (d *deriver) groupEndpoint(ns string, sel map[string]string, tier string) graph.Endpoint {
+	return graph.Endpoint{Kind: graph.Pods, Namespace: ns, Selector: sel, Name: tier + "-tier", Zone: sel[d.in.Spec.Zones.Key]}
+}
+
+func groupLabel(group []*workload.Workload, tier string) string {
+	names := make([]string, 0, len(group))
+	for _, w := range group {
+		names = append(names, w.Name)
+	}
+	sort.Strings(names)
+	more := ""
+	if len(names) > 5 {
+		more = fmt.Sprintf(" and %d more", len(names)-5)
+		names = names[:5]
+	}
+	return fmt.Sprintf("the %d workloads of tier %s: %s%s", len(group), tier, strings.Join(names, ", "), more)
+}
+
+// groupSelector finds labels that the pods of every workload of group carry
+// and the pods of no other workload of namespace ns do, preferring one tier
+// label. It declines for groups of GroupAbove workloads or fewer, and when
+// L7 HTTP rules are configured (they need each peer on its own).
+func (d *deriver) groupSelector(ns string, group []*workload.Workload) (map[string]string, bool) {
+	if len(group) <= GroupAbove || d.noGrouping {
+		return nil, false
+	}
+	common := map[string]string{}
+	for k, v := range group[0].PodLabels {
+		common[k] = v
+	}
+	for _, w := range group[1:] {
+		for k, v := range common {
+			if w.PodLabels[k] != v {
+				delete(common, k)
+			}
+		}
+	}
+	if len(common) == 0 {
+		return nil, false
+	}
+	in := map[*workload.Workload]bool{}
+	for _, w := range group {
+		in[w] = true
+	}
+	exact := func(sel map[string]string) bool {
+		for _, w := range d.allByNS[ns] {
+			if in[w] {
+				continue
+			}
+			if matchesLabels(sel, w.PodLabels) {
+				return false
+			}
+		}
+		return true
+	}
+	var keys []string
+	for _, k := range d.in.Spec.Tiers.Labels {
+		if _, ok := common[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	var rest []string
+	for k := range common {
+		rest = append(rest, k)
+	}
+	sort.Strings(rest)
+	keys = append(keys, rest...)
+	for _, k := range keys {
+		if sel := map[string]string{k: common[k]}; exact(sel) {
+			return sel, true
+		}
+	}
+	if exact(common) {
+		return common, true
+	}
+	return nil, false
+}
+
+func matchesLabels(sel, labels map[string]string) bool {
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // entryReachable warns when the tier entry's pods are in a namespace
