@@ -13,6 +13,9 @@ PLUGIN_DIR   := $(CURDIR)/dist/helm-plugin
 PLATFORMS    ?=
 # The KRM function image (make image); the examples run tierwall:dev.
 IMAGE        ?= tierwall:dev
+# make release: the platforms, and the folder the artifacts go to.
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+RELEASE_DIR  ?= $(CURDIR)/dist/release/$(VERSION)
 
 # The real binaries the end-to-end tests drive; scripts/tools.sh installs them.
 export TIERWALL_BIN_DIR := $(TOOLS)
@@ -21,7 +24,9 @@ export TIERWALL_BIN_DIR := $(TOOLS)
 E2E_ENV := TIERWALL_E2E=1 TIERWALL_BIN=$(BIN) KUSTOMIZE=$(TOOLS)/kustomize \
 	HELM3=$(TOOLS)/helm HELM4=$(TOOLS)/helm4 KUBECTL=$${KUBECTL:-$$(command -v kubectl)} \
 	TIERWALL_HELM_PLUGIN=$(PLUGIN_DIR) DOCKER=$${DOCKER:-$(TOOLS)/docker} \
-	KUBE_APISERVER=$(TOOLS)/kube-apiserver ETCD=$(TOOLS)/etcd CILIUM_CRDS=$(TOOLS)/cilium-crds
+	KUBE_APISERVER=$(TOOLS)/kube-apiserver ETCD=$(TOOLS)/etcd CILIUM_CRDS=$(TOOLS)/cilium-crds \
+	KPT=$${KPT:-$$(command -v kpt)}
+# (kpt cannot be installed from the Go proxy: the kpt tests run it only where one is on PATH.)
 
 .DEFAULT_GOAL := help
 
@@ -43,6 +48,10 @@ plugin: ## build the Helm 4 plugin folder dist/helm-plugin (PLATFORMS=all: every
 .PHONY: image
 image: ## build the KRM function image (IMAGE=tierwall:dev) offline with podman or Docker; Dockerfile builds from source
 	VERSION=$(VERSION) scripts/image.sh $(IMAGE)
+
+.PHONY: release
+release: ## static binaries of both commands, a Helm 4 plugin archive per platform and SHA256SUMS in dist/release/VERSION
+	VERSION=$(VERSION) PLATFORMS="$(RELEASE_PLATFORMS)" scripts/release.sh $(RELEASE_DIR)
 
 .PHONY: tools
 tools: ## install the pinned kustomize, Helm 3, Helm 4, podman (+ docker shim), kube-apiserver and etcd the tests drive (.bin/, cached)
