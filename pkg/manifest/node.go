@@ -5,23 +5,73 @@ import (
 )
 
 // Lookup follows mapping keys from n and returns the node found, or nil.
-// Document nodes and aliases are looked through.
+// Document nodes and aliases are looked through, and YAML 1.1 merge keys
+// ("<<: *common") are followed as Kubernetes reads them (see lookupKey).
 func Lookup(n *yaml.Node, path ...string) *yaml.Node {
 	n = resolve(n)
 	for _, key := range path {
 		if n == nil || n.Kind != yaml.MappingNode {
 			return nil
 		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				next = resolve(n.Content[i+1])
-				break
-			}
-		}
-		n = next
+		n = lookupKey(n, key, map[*yaml.Node]bool{})
 	}
 	return n
+}
+
+// lookupKey returns the value of key in mapping m. The mapping's own keys
+// win; then the mappings its merge keys ("<<: *a" or "<<: [*a, *b]") name,
+// earlier ones first, as YAML 1.1 and the Kubernetes readers (go-yaml v2)
+// resolve them. seen visits each merged mapping once, so that aliases
+// merging the same mapping many times cost nothing.
+func lookupKey(m *yaml.Node, key string, seen map[*yaml.Node]bool) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Value == key && !isMergeKey(k) {
+			return resolve(m.Content[i+1])
+		}
+	}
+	seen[m] = true
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if !isMergeKey(m.Content[i]) {
+			continue
+		}
+		for _, src := range mergeSources(m.Content[i+1]) {
+			if seen[src] {
+				continue
+			}
+			if v := lookupKey(src, key, seen); v != nil {
+				return v
+			}
+		}
+	}
+	return nil
+}
+
+// isMergeKey reports whether k is a YAML 1.1 merge key: a plain "<<" (a
+// quoted "<<" is a string key).
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Tag == "!!merge"
+}
+
+// mergeSources returns the mappings a merge key's value names: one mapping
+// or a list of them.
+func mergeSources(v *yaml.Node) []*yaml.Node {
+	v = resolve(v)
+	if v == nil {
+		return nil
+	}
+	switch v.Kind {
+	case yaml.MappingNode:
+		return []*yaml.Node{v}
+	case yaml.SequenceNode:
+		var out []*yaml.Node
+		for _, c := range v.Content {
+			if c = resolve(c); c != nil && c.Kind == yaml.MappingNode {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // resolve looks through document and alias nodes.
@@ -51,22 +101,49 @@ func String(n *yaml.Node, path ...string) string {
 	return v.Value
 }
 
-// StringMap returns the mapping at path as strings (scalars as written), or nil.
+// StringMap returns the mapping at path as strings (scalars as written), or
+// nil. Merge keys are followed: the mapping's own keys win over merged ones,
+// and earlier merged mappings over later ones.
 func StringMap(n *yaml.Node, path ...string) map[string]string {
 	v := Lookup(n, path...)
 	if v == nil || v.Kind != yaml.MappingNode {
 		return nil
 	}
 	out := make(map[string]string, len(v.Content)/2)
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		val := resolve(v.Content[i+1])
+	stringMap(out, v, map[*yaml.Node]bool{})
+	return out
+}
+
+// stringMap adds the entries of m that out does not hold yet.
+func stringMap(out map[string]string, m *yaml.Node, seen map[*yaml.Node]bool) {
+	seen[m] = true
+	own := map[string]string{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if isMergeKey(m.Content[i]) {
+			continue
+		}
+		val := resolve(m.Content[i+1])
 		if val != nil && val.Kind == yaml.ScalarNode && val.Tag != "!!null" {
-			out[v.Content[i].Value] = val.Value
+			own[m.Content[i].Value] = val.Value
 		} else {
-			out[v.Content[i].Value] = ""
+			own[m.Content[i].Value] = ""
 		}
 	}
-	return out
+	for k, v := range own {
+		if _, ok := out[k]; !ok {
+			out[k] = v
+		}
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if !isMergeKey(m.Content[i]) {
+			continue
+		}
+		for _, src := range mergeSources(m.Content[i+1]) {
+			if !seen[src] {
+				stringMap(out, src, seen)
+			}
+		}
+	}
 }
 
 // Items returns the elements of the sequence at path, or nil.
