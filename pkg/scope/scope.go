@@ -56,7 +56,7 @@ func (s Set) Get(name string) (Namespace, bool) {
 
 // Find collects the namespaces of objs and applies the skip rules of spec.
 func Find(spec *v1alpha1.Spec, objs []manifest.Object) (Set, framework.Results) {
-	var results framework.Results
+	results := validate(spec, objs)
 	scopes := manifest.NewScopes(objs)
 	byName := map[string]*Namespace{}
 	of := map[int]string{}
