@@ -39,11 +39,25 @@ func Load(fc *yaml.RNode) (*Spec, Source, error) {
 		spec.Default()
 		return &spec, Source{}, spec.Validate("spec.")
 	}
+	root := fc.YNode()
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, Source{}, fmt.Errorf("reading functionConfig: it holds %s, not an object: tierwall takes a %s/%s or a v1/ConfigMap",
+			nodeText(root), APIVersion, Kind)
+	}
 	meta, err := fc.GetMeta()
 	if err != nil {
 		return nil, Source{}, fmt.Errorf("reading functionConfig: %w", err)
 	}
 	src := Source{APIVersion: meta.APIVersion, Kind: meta.Kind, Name: meta.Name, Namespace: meta.Namespace}
+	if dups := duplicateKeys(root, ""); len(dups) > 0 {
+		// Decoding would stop at the first one without its path, and
+		// readers disagree on which value wins: report them all.
+		sort.SliceStable(dups, func(i, j int) bool { return dups[i].Path < dups[j].Path })
+		return nil, src, dups
+	}
 	var raw map[string]any
 	if err := fc.YNode().Decode(&raw); err != nil {
 		return nil, src, fmt.Errorf("reading functionConfig %s: %w", src, err)
@@ -387,4 +401,51 @@ func parseYAML(s string) (any, error) {
 		return nil, fmt.Errorf("not valid YAML: %v", err)
 	}
 	return out, nil
+}
+
+// nodeText says what a node holds, for messages.
+func nodeText(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if len(n.Value) > 40 {
+			return fmt.Sprintf("the scalar %q...", n.Value[:40])
+		}
+		return fmt.Sprintf("the scalar %q", n.Value)
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "nothing"
+}
+
+// duplicateKeys reports every mapping key that appears twice under n, at
+// its field path.
+func duplicateKeys(n *yaml.Node, path string) Errors {
+	var errs Errors
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			if k.Kind == yaml.ScalarNode && k.Tag != "!!merge" {
+				if line, ok := seen[k.Value]; ok {
+					errs = append(errs, FieldError{Path: p, Message: fmt.Sprintf(
+						"duplicate key (lines %d and %d): readers disagree on which value wins", line, k.Line)})
+				} else {
+					seen[k.Value] = k.Line
+				}
+			}
+			errs = append(errs, duplicateKeys(n.Content[i+1], p)...)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			errs = append(errs, duplicateKeys(c, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return errs
 }
