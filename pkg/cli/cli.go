@@ -5,11 +5,8 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/tierwall/tierwall/pkg/krmfn"
 	"github.com/tierwall/tierwall/pkg/version"
@@ -53,18 +50,5 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tierwall: reading stdin: %v\n", err)
 		return 1
 	}
-	if len(bytes.TrimSpace(in)) == 0 {
-		fmt.Fprintf(stderr, "tierwall: no ResourceList on stdin (run me from kustomize or kpt, or see 'tierwall help')\n")
-		return 1
-	}
-	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(in)).Decode(&doc); err != nil {
-		fmt.Fprintf(stderr, "tierwall: reading ResourceList from stdin: %v\n", err)
-		return 1
-	}
-	if !krmfn.IsResourceList(&doc) {
-		fmt.Fprintf(stderr, "tierwall: stdin is not a %s %s\n", krmfn.ResourceListAPIVersion, krmfn.ResourceListKind)
-		return 1
-	}
-	return krmfn.Run(&doc, stdout, stderr)
+	return krmfn.Main(in, stdout, stderr)
 }

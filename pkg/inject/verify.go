@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"errors"
 	"net/netip"
 	"strings"
 
@@ -59,4 +60,25 @@ func (e Engine) Verify(objs []manifest.Object, out Output) (framework.Results, b
 		}
 	}
 	return rs, fail
+}
+
+// Process runs Run, then Verify on its output: the findings of both, sorted,
+// in Output.Results. failed is true when the input has errors (Run's error
+// results) or the checks fail; Output then holds no generated object. err is
+// an input the engine cannot read at all.
+func (e Engine) Process(objs []manifest.Object) (out Output, failed bool, err error) {
+	out, err = e.Run(objs)
+	if errors.Is(err, ErrFindings) {
+		return out, true, nil
+	}
+	if err != nil {
+		return out, true, err
+	}
+	checked, failed := e.Verify(objs, out)
+	out.Results = append(out.Results, checked...)
+	result.Sort(out.Results)
+	if failed {
+		return Output{Results: out.Results}, true, nil
+	}
+	return out, false, nil
 }

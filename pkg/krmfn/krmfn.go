@@ -3,21 +3,31 @@
 // with every input item unchanged, the generated policies after them and the
 // findings as results. Errors give a non-zero exit, error results and the same
 // text on stderr (kustomize ignores results but shows stderr).
+//
+// The items of a ResourceList in the usual block layout are copied to the
+// output as the bytes they came in, and each is parsed once, in parallel,
+// and kept as a summary: large inputs cost little more than reading them.
+// Other layouts (flow style, aliases across items) take the general path,
+// which parses the whole document and encodes the items again.
 package krmfn
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/emit"
 	"github.com/tierwall/tierwall/pkg/inject"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/stream"
 )
 
 // ResourceList identity.
@@ -32,70 +42,309 @@ func IsResourceList(doc *yaml.Node) bool {
 		(manifest.String(doc, "apiVersion") == ResourceListAPIVersion || manifest.String(doc, "apiVersion") == "config.kubernetes.io/v1alpha1")
 }
 
-// Run processes the ResourceList in doc and writes the output ResourceList
-// to stdout, findings to stderr. It returns the exit code.
-func Run(doc *yaml.Node, stdout, stderr io.Writer) int {
-	root := manifest.Lookup(doc)
-	items := manifest.Lookup(root, "items")
-	if items != nil && items.Kind != yaml.SequenceNode && !(items.Kind == yaml.ScalarNode && items.Tag == "!!null") {
-		return fail(stdout, stderr, nil, fmt.Errorf("reading ResourceList: items must be a list"))
+// resourceList is a read ResourceList: its items, as the text to write back
+// and as objects, and its functionConfig.
+type resourceList struct {
+	// items writes the input items, unchanged, as the lines of a block
+	// sequence at indent.
+	items  func(w *bufio.Writer) error
+	indent string
+	objs   []manifest.Object
+	fc     *yaml.Node
+}
+
+// Main processes the ResourceList in input (the whole of stdin), writes the
+// output ResourceList to stdout and findings to stderr, and returns the exit
+// code.
+func Main(input []byte, stdout, stderr io.Writer) int {
+	if len(bytes.TrimSpace(input)) == 0 {
+		fmt.Fprintf(stderr, "tierwall: no ResourceList on stdin (run me from kustomize or kpt, or see 'tierwall help')\n")
+		return 1
 	}
-	var itemNodes []*yaml.Node
-	if items != nil && items.Kind == yaml.SequenceNode {
-		itemNodes = items.Content
+	head, region, indent, ok := splitItems(input)
+	var headDoc *yaml.Node
+	var err error
+	if ok {
+		headDoc, err = parseOne(head)
+		ok = err == nil && IsResourceList(headDoc)
 	}
-	objs := make([]manifest.Object, len(itemNodes))
-	for i, it := range itemNodes {
-		if manifest.Lookup(it) == nil || manifest.Lookup(it).Kind != yaml.MappingNode {
-			return fail(stdout, stderr, itemNodes, fmt.Errorf("reading ResourceList: items[%d] is not an object", i))
+	if !ok {
+		headDoc, err = parseOne(input)
+		if err != nil {
+			fmt.Fprintf(stderr, "tierwall: reading ResourceList from stdin: %v\n", err)
+			return 1
 		}
-		objs[i] = manifest.FromNode(i, it)
+		if !IsResourceList(headDoc) {
+			fmt.Fprintf(stderr, "tierwall: stdin is not a %s %s\n", ResourceListAPIVersion, ResourceListKind)
+			return 1
+		}
+	}
+	var fcNode *yaml.Node
+	if n := manifest.Lookup(headDoc, "functionConfig"); n != nil && !(n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		fcNode = n
 	}
 	var fc *yaml.RNode
-	if n := manifest.Lookup(root, "functionConfig"); n != nil && !(n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
-		fc = yaml.NewRNode(n)
+	if fcNode != nil {
+		fc = yaml.NewRNode(fcNode)
 	}
-	spec, src, err := v1alpha1.Load(fc)
-	if err != nil {
-		return failConfig(stdout, stderr, itemNodes, src, err)
+	spec, src, cfgErr := v1alpha1.Load(fc)
+	prepare := func(*manifest.Object) {}
+	if cfgErr == nil {
+		extra := inject.ExtraKinds(spec)
+		prepare = func(o *manifest.Object) { inject.Prepare(o, extra) }
 	}
-	out, err := inject.Engine{Spec: spec}.Run(objs)
-	if errors.Is(err, inject.ErrFindings) {
-		result.Print(stderr, out.Results, result.Warning)
-		_ = write(stdout, itemNodes, nil, out.Results)
-		return 1
+	var rl *resourceList
+	if ok {
+		rl, ok = fastItems(region, indent, prepare)
+		if !ok {
+			headDoc, err = parseOne(input)
+			if err != nil {
+				fmt.Fprintf(stderr, "tierwall: reading ResourceList from stdin: %v\n", err)
+				return 1
+			}
+		}
 	}
-	if err != nil {
-		return fail(stdout, stderr, itemNodes, err)
+	if !ok {
+		rl, err = slowItems(headDoc)
+		if err != nil {
+			return fail(stdout, stderr, rl, err)
+		}
+		for i := range rl.objs {
+			prepare(&rl.objs[i])
+		}
+	}
+	rl.fc = fcNode
+	if cfgErr != nil {
+		return failConfig(stdout, stderr, rl, src, cfgErr)
 	}
 	engine := inject.Engine{Spec: spec}
-	checked, failed := engine.Verify(objs, out)
-	out.Results = append(out.Results, checked...)
-	result.Sort(out.Results)
+	out, failed, err := engine.Process(rl.objs)
+	if err != nil {
+		return fail(stdout, stderr, rl, err)
+	}
 	result.Print(stderr, out.Results, result.Warning)
 	if failed {
-		// Fail closed: nothing generated goes out beside a failing check.
-		fmt.Fprintf(stderr, "tierwall: the checks of the output failed (spec.check.failOn: %s)\n", spec.Check.FailOn)
-		_ = write(stdout, itemNodes, nil, out.Results)
+		if spec.Check.Enabled != nil && *spec.Check.Enabled && !result.HasErrors(out.Results) {
+			fmt.Fprintf(stderr, "tierwall: the checks of the output failed (spec.check.failOn: %s)\n", spec.Check.FailOn)
+		}
+		_ = write(stdout, rl, nil, nil, out.Results)
 		return 1
 	}
-	all := append(append([]*yaml.Node{}, itemNodes...), out.Nodes...)
-	if err := write(stdout, all, fc, out.Results); err != nil {
+	if err := write(stdout, rl, out.Objects, rl.fc, out.Results); err != nil {
 		fmt.Fprintf(stderr, "tierwall: writing ResourceList: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
+// parseOne parses the first YAML document of data.
+func parseOne(data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return nil, err
+	}
+	return &doc, nil
+}
+
+// splitItems finds the items of a ResourceList written in block layout:
+// a top-level "items:" line followed by a block sequence whose dashes stand
+// at column 0 or 2. It returns the document without the items (items: [])
+// for the other fields, the items' lines, and the sequence's indent. ok is
+// false for any other layout.
+func splitItems(input []byte) (head, region []byte, indent string, ok bool) {
+	start := -1
+	for pos := 0; pos < len(input); {
+		end := bytes.IndexByte(input[pos:], '\n')
+		if end < 0 {
+			break
+		}
+		line := input[pos : pos+end]
+		if string(bytes.TrimRight(line, " \r")) == "items:" {
+			start = pos + end + 1
+			break
+		}
+		pos += end + 1
+	}
+	if start < 0 {
+		return nil, nil, "", false
+	}
+	stop := len(input)
+	for pos := start; pos < len(input); {
+		end := bytes.IndexByte(input[pos:], '\n')
+		next := len(input)
+		if end >= 0 {
+			next = pos + end + 1
+		}
+		line := input[pos:next]
+		if len(bytes.TrimSpace(line)) > 0 && line[0] != ' ' && line[0] != '-' {
+			stop = pos
+			break
+		}
+		if bytes.HasPrefix(line, []byte("---")) || bytes.HasPrefix(line, []byte("...")) {
+			return nil, nil, "", false
+		}
+		pos = next
+	}
+	region = input[start:stop]
+	switch {
+	case len(bytes.TrimSpace(region)) == 0:
+		return nil, nil, "", false // "items:" alone is null: the general path handles it
+	case bytes.HasPrefix(region, []byte("- ")) || bytes.HasPrefix(region, []byte("-\n")):
+		indent = ""
+	case bytes.HasPrefix(region, []byte("  - ")) || bytes.HasPrefix(region, []byte("  -\n")):
+		indent = "  "
+	default:
+		return nil, nil, "", false
+	}
+	head = make([]byte, 0, start+len(input)-stop+16)
+	head = append(head, input[:start-1]...)
+	head = append(bytes.TrimRight(head, " \r"), " []\n"...)
+	head = append(head, input[stop:]...)
+	if len(region) > 0 && region[len(region)-1] != '\n' {
+		return nil, nil, "", false
+	}
+	return head, region, indent, true
+}
+
+// fastItems cuts the items' lines into items, dedents and parses each one,
+// in parallel. ok is false when the lines are not plainly one item after
+// another at the same indent, or an item does not parse on its own (an
+// alias to another item, for instance).
+func fastItems(region []byte, indent string, prepare func(*manifest.Object)) (*resourceList, bool) {
+	dash, cont := indent+"- ", indent+"  "
+	var texts [][]byte
+	var cur []byte
+	for pos := 0; pos < len(region); {
+		end := bytes.IndexByte(region[pos:], '\n')
+		line := region[pos : pos+end+1]
+		pos += end + 1
+		switch {
+		case bytes.HasPrefix(line, []byte(dash)) || string(line) == indent+"-\n":
+			if cur != nil {
+				texts = append(texts, cur)
+			}
+			cur = make([]byte, 0, 512)
+			if len(line) > len(dash) {
+				cur = append(cur, line[len(dash):]...)
+			} else {
+				cur = append(cur, '\n')
+			}
+		case len(bytes.TrimSpace(line)) == 0:
+			if cur == nil {
+				continue
+			}
+			cur = append(cur, '\n')
+		case bytes.HasPrefix(line, []byte(cont)) && cur != nil:
+			cur = append(cur, line[len(cont):]...)
+		default:
+			return nil, false
+		}
+	}
+	if cur != nil {
+		texts = append(texts, cur)
+	}
+	objs := make([]manifest.Object, len(texts))
+	errs := make([]error, len(texts))
+	// Each item becomes its object on the core that parsed it, so that a
+	// large list is never held as node trees all at once.
+	stream.ForEach(len(texts), func(i int) {
+		n, err := parseOne(texts[i])
+		texts[i] = nil
+		if err == nil && (n.Kind != yaml.DocumentNode || len(n.Content) != 1 || n.Content[0].Kind != yaml.MappingNode) {
+			err = errors.New("not one mapping")
+		}
+		if err == nil {
+			err = stream.CheckDuplicateKeys(n)
+		}
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		objs[i] = manifest.FromNode(i, n.Content[0])
+		prepare(&objs[i])
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, false // the general path reports it precisely
+		}
+	}
+	rl := &resourceList{indent: indent, objs: objs}
+	rl.items = func(w *bufio.Writer) error {
+		_, err := w.Write(region)
+		return err
+	}
+	return rl, true
+}
+
+// slowItems reads the items of a fully parsed ResourceList.
+func slowItems(doc *yaml.Node) (*resourceList, error) {
+	rl := &resourceList{items: func(*bufio.Writer) error { return nil }}
+	items := manifest.Lookup(doc, "items")
+	if items != nil && items.Kind != yaml.SequenceNode && !(items.Kind == yaml.ScalarNode && items.Tag == "!!null") {
+		return rl, fmt.Errorf("reading ResourceList: items must be a list")
+	}
+	var nodes []*yaml.Node
+	if items != nil && items.Kind == yaml.SequenceNode {
+		nodes = items.Content
+	}
+	rl.items = func(w *bufio.Writer) error {
+		for _, n := range nodes {
+			if err := writeEncoded(w, n, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rl.objs = make([]manifest.Object, len(nodes))
+	for i, it := range nodes {
+		if manifest.Lookup(it) == nil || manifest.Lookup(it).Kind != yaml.MappingNode {
+			return rl, fmt.Errorf("reading ResourceList: items[%d] is not an object", i)
+		}
+		if err := stream.CheckDuplicateKeys(it); err != nil {
+			o := manifest.FromNode(i, it)
+			return rl, fmt.Errorf("reading ResourceList: items[%d] (%s): %v", i, o.Ref(), err)
+		}
+		rl.objs[i] = manifest.FromNode(i, it)
+	}
+	return rl, nil
+}
+
+// writeEncoded encodes a node as an item of a block sequence at indent.
+func writeEncoded(w *bufio.Writer, n *yaml.Node, indent string) error {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	if err := enc.Encode(n); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	text := strings.TrimSuffix(buf.String(), "\n")
+	for i, line := range strings.Split(text, "\n") {
+		switch {
+		case i == 0:
+			w.WriteString(indent + "- ")
+		case line == "":
+			w.WriteString("\n")
+			continue
+		default:
+			w.WriteString(indent + "  ")
+		}
+		w.WriteString(line)
+		w.WriteString("\n")
+	}
+	return nil
+}
+
 // fail writes the input items unchanged with one error result and returns 1.
-func fail(stdout, stderr io.Writer, items []*yaml.Node, err error) int {
+func fail(stdout, stderr io.Writer, rl *resourceList, err error) int {
 	rs := framework.Results{result.New(result.Error, nil, "", "%v", err)}
 	result.Print(stderr, rs, result.Error)
-	_ = write(stdout, items, nil, rs)
+	_ = write(stdout, rl, nil, nil, rs)
 	return 1
 }
 
-func failConfig(stdout, stderr io.Writer, items []*yaml.Node, src v1alpha1.Source, err error) int {
+func failConfig(stdout, stderr io.Writer, rl *resourceList, src v1alpha1.Source, err error) int {
 	var rs framework.Results
 	ref := &result.Ref{APIVersion: src.APIVersion, Kind: src.Kind, Name: src.Name, Namespace: src.Namespace}
 	var fes v1alpha1.Errors
@@ -107,37 +356,69 @@ func failConfig(stdout, stderr io.Writer, items []*yaml.Node, src v1alpha1.Sourc
 		rs = append(rs, result.New(result.Error, ref, "", "%v", err))
 	}
 	result.Print(stderr, rs, result.Error)
-	_ = write(stdout, items, nil, rs)
+	_ = write(stdout, rl, nil, nil, rs)
 	return 1
 }
 
-func write(w io.Writer, items []*yaml.Node, fc *yaml.RNode, rs framework.Results) error {
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: items}
-	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	add := func(k string, v *yaml.Node) {
-		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, v)
+// write writes the output ResourceList: the input items as they came, the
+// generated objects, the functionConfig and the results.
+func write(w io.Writer, rl *resourceList, generated []emit.Object, fc *yaml.Node, rs framework.Results) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString("apiVersion: " + ResourceListAPIVersion + "\nkind: " + ResourceListKind + "\n")
+	var items bytes.Buffer
+	ib := bufio.NewWriter(&items)
+	if err := rl.items(ib); err != nil {
+		return err
 	}
-	add("apiVersion", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: ResourceListAPIVersion})
-	add("kind", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: ResourceListKind})
-	add("items", seq)
+	ib.Flush()
+	if items.Len() == 0 && len(generated) == 0 {
+		bw.WriteString("items: []\n")
+	} else {
+		bw.WriteString("items:\n")
+		bw.Write(items.Bytes())
+		for _, g := range generated {
+			if err := emit.WriteItem(bw, g.Node, rl.indent); err != nil {
+				return err
+			}
+		}
+	}
 	if fc != nil {
-		add("functionConfig", fc.YNode())
+		bw.WriteString("functionConfig:\n")
+		if err := writeIndented(bw, fc, "  "); err != nil {
+			return err
+		}
 	}
 	if len(rs) > 0 {
 		var n yaml.Node
 		if err := n.Encode(rs); err != nil {
 			return err
 		}
-		add("results", &n)
+		bw.WriteString("results:\n")
+		if err := writeIndented(bw, &n, ""); err != nil {
+			return err
+		}
 	}
+	return bw.Flush()
+}
+
+// writeIndented encodes a node with the YAML encoder, each line after indent.
+func writeIndented(w *bufio.Writer, n *yaml.Node, indent string) error {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(root); err != nil {
+	if err := enc.Encode(n); err != nil {
 		return err
 	}
 	if err := enc.Close(); err != nil {
 		return err
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		if line != "\n" {
+			w.WriteString(indent)
+		}
+		w.WriteString(line)
+	}
+	return nil
 }

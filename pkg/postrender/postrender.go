@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/emit"
 	"github.com/tierwall/tierwall/pkg/inject"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/result"
@@ -161,40 +162,65 @@ func configError(cfg Config, src v1alpha1.Source, err error) error {
 // after a "---" line, sorted by namespace and name. Blank input gives empty
 // output (helm template --output-dir sends none).
 func Render(input []byte, spec *v1alpha1.Spec) ([]byte, framework.Results, error) {
-	s, err := stream.Parse(input)
+	extra := inject.ExtraKinds(spec)
+	s, err := stream.ParseWith(input, stream.Options{Prepare: func(o *manifest.Object) { inject.Prepare(o, extra) }})
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the manifests on stdin: %w", err)
 	}
 	if s.Blank() {
 		return nil, nil, nil
 	}
+	if onlyHooks(s.Objects) {
+		return withNewline(input), framework.Results{result.New(result.Warning, nil, "",
+			"the input holds only Helm hooks (Helm 4 post-render strategy \"separate\"): no policies are generated for them, the run with the release's manifests generates them")}, nil
+	}
+	res, failed, err := inject.Engine{Spec: spec}.Process(s.Objects)
+	if err != nil {
+		return nil, nil, err
+	}
+	if failed {
+		return nil, res.Results, findingsError(res.Results)
+	}
+	results := append(res.Results, releaseNamespaceClash(spec, res)...)
+	result.Sort(results)
 	var out bytes.Buffer
-	out.Grow(len(input) + 4096)
+	out.Grow(len(input) + 1024*len(res.Objects) + 1)
 	out.Write(input)
 	if input[len(input)-1] != '\n' {
 		out.WriteByte('\n')
 	}
-	if onlyHooks(s.Objects) {
-		return out.Bytes(), framework.Results{result.New(result.Warning, nil, "",
-			"the input holds only Helm hooks (Helm 4 post-render strategy \"separate\"): no policies are generated for them, the run with the release's manifests generates them")}, nil
-	}
-	res, err := inject.Engine{Spec: spec}.Run(s.Objects)
-	if err != nil {
-		return nil, nil, err
-	}
-	results := append(res.Results, releaseNamespaceClash(spec, res)...)
-	for i, n := range res.Nodes {
+	for i, o := range res.Objects {
 		if i > 0 || !s.EndsWithSeparator() {
 			out.WriteString("---\n")
 		}
-		text, err := yaml.String(n)
-		if err != nil {
-			return nil, nil, fmt.Errorf("writing policy %s: %w", res.Policies[i].Policy.Name, err)
+		if err := emit.Write(&out, o.Node); err != nil {
+			return nil, nil, fmt.Errorf("writing %s %s: %w", o.Kind, o.Name, err)
 		}
-		out.WriteString(text)
 	}
-	result.Sort(results)
 	return out.Bytes(), results, nil
+}
+
+// withNewline returns input with a final newline.
+func withNewline(input []byte) []byte {
+	if len(input) > 0 && input[len(input)-1] != '\n' {
+		return append(append([]byte{}, input...), '\n')
+	}
+	return input
+}
+
+// findingsError sums up the error results of a failed run, for stderr and
+// for Helm 4's error document.
+func findingsError(rs framework.Results) error {
+	var msgs []string
+	for _, r := range rs {
+		if r.Severity == result.Error {
+			msgs = append(msgs, r.String())
+		}
+	}
+	if len(msgs) == 0 {
+		return errors.New("the checks of the output failed (spec.check.failOn)")
+	}
+	return fmt.Errorf("%d error(s):\n  %s", len(msgs), strings.Join(msgs, "\n  "))
 }
 
 // onlyHooks reports whether objs is not empty and every object is a Helm hook.

@@ -72,24 +72,69 @@ func Read(r io.Reader) (*Stream, error) {
 }
 
 // Parse splits data into documents and parses each of them once. A document
-// that is not valid YAML, or whose content is not a mapping, is an error that
-// names the document, its line and its Helm source file.
+// that is not valid YAML, whose content is not a mapping, or that holds a
+// key twice is an error that names the document, its line and its Helm
+// source file.
 func Parse(data []byte) (*Stream, error) {
+	return ParseWith(data, Options{KeepNodes: true})
+}
+
+// Options tune ParseWith for large inputs.
+type Options struct {
+	// Prepare, when set, is called on each object as it is built (to read
+	// what the engine needs and drop its node).
+	Prepare func(*manifest.Object)
+	// KeepNodes keeps each document's nodes in Document.Nodes.
+	KeepNodes bool
+}
+
+// ParseWith is Parse with options. Documents are parsed on every core.
+func ParseWith(data []byte, opts Options) (*Stream, error) {
 	s := &Stream{Raw: data}
-	for i, chunk := range Split(data) {
-		doc := Document{Position: i, Line: chunk.Line, Raw: chunk.Raw, Source: sourceOf(chunk.Raw)}
-		nodes, err := parseDocument(chunk.Raw)
+	chunks := Split(data)
+	nodes := make([][]*yaml.Node, len(chunks))
+	objs := make([][]manifest.Object, len(chunks))
+	errs := make([]error, len(chunks))
+	// Each document becomes its objects on the core that parsed it, so that
+	// a large stream is never held as node trees all at once.
+	ForEach(len(chunks), func(i int) {
+		ns, err := parseDocument(chunks[i].Raw)
 		if err != nil {
-			return nil, fmt.Errorf("%s is not valid YAML: %v", doc.Describe(), shiftLines(err, chunk.Line))
+			errs[i] = fmt.Errorf("is not valid YAML: %v", shiftLines(err, chunks[i].Line))
+			return
 		}
-		for _, n := range nodes {
+		for _, n := range ns {
 			if n.Kind != yaml.MappingNode {
-				return nil, fmt.Errorf("%s is not a Kubernetes object: it holds %s, not a mapping", doc.Describe(), kindName(n))
+				errs[i] = fmt.Errorf("is not a Kubernetes object: it holds %s, not a mapping", kindName(n))
+				return
 			}
-			s.Objects = append(s.Objects, manifest.FromNode(len(s.Objects), n))
+			if err := CheckDuplicateKeys(n); err != nil {
+				errs[i] = fmt.Errorf("is not valid YAML: %v", shiftLines(err, chunks[i].Line))
+				return
+			}
+		}
+		for _, n := range ns {
+			o := manifest.FromNode(0, n)
+			if opts.Prepare != nil {
+				opts.Prepare(&o)
+			}
+			objs[i] = append(objs[i], o)
+		}
+		if opts.KeepNodes {
+			nodes[i] = ns
+		}
+	})
+	for i, chunk := range chunks {
+		doc := Document{Position: i, Line: chunk.Line, Raw: chunk.Raw, Source: sourceOf(chunk.Raw)}
+		if errs[i] != nil {
+			return nil, fmt.Errorf("%s %v", doc.Describe(), errs[i])
+		}
+		for _, o := range objs[i] {
+			o.Index = len(s.Objects)
+			s.Objects = append(s.Objects, o)
 			s.DocumentOf = append(s.DocumentOf, i)
 		}
-		doc.Nodes = nodes
+		doc.Nodes = nodes[i]
 		s.Documents = append(s.Documents, doc)
 	}
 	return s, nil

@@ -53,7 +53,7 @@ type deriver struct {
 	noGrouping bool
 	// servicesByNS indexes the Services by namespace.
 	servicesByNS map[string][]*service.Service
-	serving    map[*workload.Workload][]served
+	serving      map[*workload.Workload][]served
 }
 
 // served is a port a workload's clients reach, with how it was found.
