@@ -245,23 +245,42 @@ func fastItems(region []byte, indent string, prepare func(*manifest.Object)) (*r
 	}
 	objs := make([]manifest.Object, len(texts))
 	errs := make([]error, len(texts))
-	// Each item becomes its object on the core that parsed it, so that a
-	// large list is never held as node trees all at once.
-	stream.ForEach(len(texts), func(i int) {
-		n, err := parseOne(texts[i])
-		texts[i] = nil
-		if err == nil && (n.Kind != yaml.DocumentNode || len(n.Content) != 1 || n.Content[0].Kind != yaml.MappingNode) {
-			err = errors.New("not one mapping")
+	// One parser reads a run of items (a parser per item costs as much as
+	// the parsing); each item becomes its object on the core that parsed
+	// it, so that a large list is never held as node trees all at once.
+	runs := make([][2]int, 0, len(texts)/64+1)
+	for a := 0; a < len(texts); a += 64 {
+		runs = append(runs, [2]int{a, min(a+64, len(texts))})
+	}
+	stream.ForEach(len(runs), func(r int) {
+		a, b := runs[r][0], runs[r][1]
+		var buf bytes.Buffer
+		for i := a; i < b; i++ {
+			buf.WriteString("---\n")
+			buf.Write(texts[i])
+			texts[i] = nil
 		}
-		if err == nil {
-			err = stream.CheckDuplicateKeys(n)
+		dec := yaml.NewDecoder(&buf)
+		for i := a; i < b; i++ {
+			var n yaml.Node
+			err := dec.Decode(&n)
+			if err == nil && (len(n.Content) != 1 || n.Content[0].Kind != yaml.MappingNode) {
+				err = errors.New("not one mapping")
+			}
+			if err == nil {
+				err = stream.CheckDuplicateKeys(&n)
+			}
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			objs[i] = manifest.FromNode(i, n.Content[0])
+			prepare(&objs[i])
 		}
-		if err != nil {
-			errs[i] = err
-			return
+		var extra yaml.Node
+		if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+			errs[a] = errors.New("an item holds more than one document")
 		}
-		objs[i] = manifest.FromNode(i, n.Content[0])
-		prepare(&objs[i])
 	})
 	for _, err := range errs {
 		if err != nil {

@@ -7,6 +7,7 @@
 package postrender
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -81,17 +82,21 @@ func (c Command) Run(args []string) int {
 	if err != nil {
 		return c.fail(cfg.Helm4Plugin, exitError, fmt.Errorf("reading stdin: %w", err))
 	}
-	out, results, err := Render(in, spec)
+	plan, err := Plan(in, spec)
 	if err != nil {
 		return c.fail(cfg.Helm4Plugin, exitError, err)
 	}
-	result.Print(c.Stderr, results, result.Warning)
-	if len(out) == 0 && cfg.Helm4Plugin {
+	result.Print(c.Stderr, plan.Results, result.Warning)
+	w := bufio.NewWriterSize(c.Stdout, 1<<16)
+	if plan.Empty() && cfg.Helm4Plugin {
 		// Helm 4 fails a post-renderer whose output is blank, which a chart
 		// that renders no object would hit: a comment is not blank.
-		out = []byte(emptyComment)
+		w.WriteString(emptyComment)
+	} else if err := plan.Write(w); err != nil {
+		fmt.Fprintf(c.Stderr, "tierwall-postrender: writing stdout: %v\n", err)
+		return exitError
 	}
-	if _, err := c.Stdout.Write(out); err != nil {
+	if err := w.Flush(); err != nil {
 		fmt.Fprintf(c.Stderr, "tierwall-postrender: writing stdout: %v\n", err)
 		return exitError
 	}
@@ -162,50 +167,81 @@ func configError(cfg Config, src v1alpha1.Source, err error) error {
 // after a "---" line, sorted by namespace and name. Blank input gives empty
 // output (helm template --output-dir sends none).
 func Render(input []byte, spec *v1alpha1.Spec) ([]byte, framework.Results, error) {
+	plan, err := Plan(input, spec)
+	if err != nil {
+		return nil, plan.Results, err
+	}
+	var out bytes.Buffer
+	if err := plan.Write(&out); err != nil {
+		return nil, nil, err
+	}
+	return out.Bytes(), plan.Results, nil
+}
+
+// Output is what a run writes: the input, then the generated objects.
+type Output struct {
+	input     []byte
+	objects   []emit.Object
+	separator bool // the input ends with a bare "---" line
+	// Results are the run's findings, sorted.
+	Results framework.Results
+}
+
+// Empty reports whether the output is empty (blank input).
+func (o Output) Empty() bool { return len(o.input) == 0 && len(o.objects) == 0 }
+
+// Write writes the input byte for byte (a final newline added when
+// missing), then each generated object after a "---" line.
+func (o Output) Write(w io.Writer) error {
+	if len(o.input) == 0 {
+		return nil
+	}
+	if _, err := w.Write(o.input); err != nil {
+		return err
+	}
+	if o.input[len(o.input)-1] != '\n' {
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			return err
+		}
+	}
+	for i, obj := range o.objects {
+		if i > 0 || !o.separator {
+			if _, err := io.WriteString(w, "---\n"); err != nil {
+				return err
+			}
+		}
+		if err := emit.Write(w, obj.Node); err != nil {
+			return fmt.Errorf("writing %s %s: %w", obj.Kind, obj.Name, err)
+		}
+	}
+	return nil
+}
+
+// Plan reads the input and derives what to add, without writing anything:
+// an error leaves nothing to write.
+func Plan(input []byte, spec *v1alpha1.Spec) (Output, error) {
 	extra := inject.ExtraKinds(spec)
 	s, err := stream.ParseWith(input, stream.Options{Prepare: func(o *manifest.Object) { inject.Prepare(o, extra) }})
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the manifests on stdin: %w", err)
+		return Output{}, fmt.Errorf("reading the manifests on stdin: %w", err)
 	}
 	if s.Blank() {
-		return nil, nil, nil
+		return Output{}, nil
 	}
 	if onlyHooks(s.Objects) {
-		return withNewline(input), framework.Results{result.New(result.Warning, nil, "",
-			"the input holds only Helm hooks (Helm 4 post-render strategy \"separate\"): no policies are generated for them, the run with the release's manifests generates them")}, nil
+		return Output{input: input, Results: framework.Results{result.New(result.Warning, nil, "",
+			"the input holds only Helm hooks (Helm 4 post-render strategy \"separate\"): no policies are generated for them, the run with the release's manifests generates them")}}, nil
 	}
 	res, failed, err := inject.Engine{Spec: spec}.Process(s.Objects)
 	if err != nil {
-		return nil, nil, err
+		return Output{}, err
 	}
 	if failed {
-		return nil, res.Results, findingsError(res.Results)
+		return Output{Results: res.Results}, findingsError(res.Results)
 	}
 	results := append(res.Results, releaseNamespaceClash(spec, res)...)
 	result.Sort(results)
-	var out bytes.Buffer
-	out.Grow(len(input) + 1024*len(res.Objects) + 1)
-	out.Write(input)
-	if input[len(input)-1] != '\n' {
-		out.WriteByte('\n')
-	}
-	for i, o := range res.Objects {
-		if i > 0 || !s.EndsWithSeparator() {
-			out.WriteString("---\n")
-		}
-		if err := emit.Write(&out, o.Node); err != nil {
-			return nil, nil, fmt.Errorf("writing %s %s: %w", o.Kind, o.Name, err)
-		}
-	}
-	return out.Bytes(), results, nil
-}
-
-// withNewline returns input with a final newline.
-func withNewline(input []byte) []byte {
-	if len(input) > 0 && input[len(input)-1] != '\n' {
-		return append(append([]byte{}, input...), '\n')
-	}
-	return input
+	return Output{input: input, objects: res.Objects, separator: s.EndsWithSeparator(), Results: results}, nil
 }
 
 // findingsError sums up the error results of a failed run, for stderr and

@@ -95,21 +95,19 @@ func ParseWith(data []byte, opts Options) (*Stream, error) {
 	nodes := make([][]*yaml.Node, len(chunks))
 	objs := make([][]manifest.Object, len(chunks))
 	errs := make([]error, len(chunks))
-	// Each document becomes its objects on the core that parsed it, so that
-	// a large stream is never held as node trees all at once.
-	ForEach(len(chunks), func(i int) {
-		ns, err := parseDocument(chunks[i].Raw)
-		if err != nil {
-			errs[i] = fmt.Errorf("is not valid YAML: %v", shiftLines(err, chunks[i].Line))
-			return
-		}
+	// One parser reads a run of documents (a parser per document costs as
+	// much as the parsing); each document becomes its objects on the core
+	// that parsed it, so that a large stream is never held as node trees all
+	// at once. A run with an error is read again document by document, for
+	// a message that names the document.
+	one := func(i int, ns []*yaml.Node, shift int) {
 		for _, n := range ns {
 			if n.Kind != yaml.MappingNode {
 				errs[i] = fmt.Errorf("is not a Kubernetes object: it holds %s, not a mapping", kindName(n))
 				return
 			}
 			if err := CheckDuplicateKeys(n); err != nil {
-				errs[i] = fmt.Errorf("is not valid YAML: %v", shiftLines(err, chunks[i].Line))
+				errs[i] = fmt.Errorf("is not valid YAML: %v", shiftLines(err, shift))
 				return
 			}
 		}
@@ -122,6 +120,52 @@ func ParseWith(data []byte, opts Options) (*Stream, error) {
 		}
 		if opts.KeepNodes {
 			nodes[i] = ns
+		}
+	}
+	single := func(i int) {
+		ns, err := parseDocument(chunks[i].Raw)
+		if err != nil {
+			errs[i] = fmt.Errorf("is not valid YAML: %v", shiftLines(err, chunks[i].Line))
+			return
+		}
+		one(i, ns, chunks[i].Line)
+	}
+	runs := runsOf(len(chunks), 64)
+	ForEach(len(runs), func(r int) {
+		a, b := runs[r][0], runs[r][1]
+		first := chunks[a]
+		last := chunks[b-1]
+		data := data[first.Offset : last.Offset+len(last.Raw)]
+		byChunk := make([][]*yaml.Node, b-a)
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		j := a
+		for {
+			var n yaml.Node
+			err := dec.Decode(&n)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				for i := a; i < b; i++ {
+					single(i)
+				}
+				return
+			}
+			if len(n.Content) == 0 {
+				continue
+			}
+			root := n.Content[0]
+			if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+				continue
+			}
+			line := first.Line + root.Line - 1
+			for j+1 < b && chunks[j+1].Line <= line {
+				j++
+			}
+			byChunk[j-a] = append(byChunk[j-a], root)
+		}
+		for i := a; i < b; i++ {
+			one(i, byChunk[i-a], first.Line)
 		}
 	})
 	for i, chunk := range chunks {
@@ -162,6 +206,8 @@ func (s *Stream) EndsWithSeparator() bool {
 type Chunk struct {
 	Raw  []byte
 	Line int
+	// Offset is the position of Raw in the data split.
+	Offset int
 }
 
 // Split cuts data before every document separator line: a line that starts
@@ -179,14 +225,14 @@ func Split(data []byte) []Chunk {
 			next = pos + end + 1
 		}
 		if pos > start && isSeparator(data[pos:next]) {
-			chunks = append(chunks, Chunk{Raw: data[start:pos], Line: startLine})
+			chunks = append(chunks, Chunk{Raw: data[start:pos], Line: startLine, Offset: start})
 			start, startLine = pos, line
 		}
 		pos = next
 		line++
 	}
 	if start < len(data) {
-		chunks = append(chunks, Chunk{Raw: data[start:], Line: startLine})
+		chunks = append(chunks, Chunk{Raw: data[start:], Line: startLine, Offset: start})
 	}
 	return chunks
 }
@@ -286,4 +332,17 @@ func kindName(n *yaml.Node) string {
 	default:
 		return "an alias"
 	}
+}
+
+// runsOf cuts [0, n) into runs of at most size consecutive indexes.
+func runsOf(n, size int) [][2]int {
+	var out [][2]int
+	for a := 0; a < n; a += size {
+		b := a + size
+		if b > n {
+			b = n
+		}
+		out = append(out, [2]int{a, b})
+	}
+	return out
 }
