@@ -71,6 +71,9 @@ func HostKey(key string) bool {
 // like a Service in "jdbc:sqlserver://db:1433;databaseName=orders" is no
 // reference to it).
 func Parse(value string, bareHosts bool) []Ref {
+	if !bareHosts && !strings.Contains(value, ":") {
+		return nil // neither a URL nor host:port: nothing to find
+	}
 	var out []Ref
 	rest := []byte(value)
 	for pos := 0; pos < len(value); {

@@ -37,6 +37,9 @@ type Object struct {
 	// Data is the data of a ConfigMap, or a Secret's stringData and its
 	// data decoded; nil for other kinds.
 	Data map[string]string
+	// ListItems is true for a typed list (a kind ending in List) that holds
+	// an items sequence.
+	ListItems bool
 }
 
 // FromNode reads the identity of one document.
@@ -53,6 +56,10 @@ func FromNode(index int, n *yaml.Node) Object {
 	}
 	if o.APIVersion == "v1" && (o.Kind == "ConfigMap" || o.Kind == "Secret") {
 		o.Data = data(o.Kind, n)
+	}
+	if strings.HasSuffix(o.Kind, "List") {
+		items := Lookup(n, "items")
+		o.ListItems = items != nil && items.Kind == yaml.SequenceNode
 	}
 	return o
 }

@@ -7,7 +7,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/manifest"
@@ -28,6 +27,7 @@ func validate(spec *v1alpha1.Spec, objs []manifest.Object) framework.Results {
 			o.Index, describe(o), fmt.Sprintf(format, args...)))
 	}
 	extra := extraKinds(spec)
+	memo := labelMemo{keys: map[string][]string{}, values: map[string][]string{}}
 	for _, o := range objs {
 		if o.LocalConfig() || o.Kind == "" || o.APIVersion == "" {
 			continue // the engine reports objects without apiVersion or kind
@@ -61,26 +61,50 @@ func validate(spec *v1alpha1.Spec, objs []manifest.Object) framework.Results {
 		for _, msg := range validation.IsDNS1123Subdomain(o.Name) {
 			bad(o, "metadata.name", "%q is not a valid name (tierwall names its policies after it): %s", o.Name, msg)
 		}
-		labels(bad, o, w.TemplateField("metadata", "labels"), w.PodLabels)
+		memo.labels(bad, o, w.TemplateField("metadata", "labels"), w.PodLabels)
 		if sel := selectorField(o, extra); sel != "" {
-			labels(bad, o, sel, w.Selector)
+			memo.labels(bad, o, sel, w.Selector)
 		}
 	}
 	return rs
 }
 
+// labelMemo remembers the verdicts on label keys and values: inputs repeat
+// the same few thousand, and each check runs regular expressions.
+type labelMemo struct {
+	keys, values map[string][]string
+}
+
+func (c labelMemo) key(k string) []string {
+	msgs, ok := c.keys[k]
+	if !ok {
+		msgs = validation.IsQualifiedName(k)
+		c.keys[k] = msgs
+	}
+	return msgs
+}
+
+func (c labelMemo) value(v string) []string {
+	msgs, ok := c.values[v]
+	if !ok {
+		msgs = validation.IsValidLabelValue(v)
+		c.values[v] = msgs
+	}
+	return msgs
+}
+
 // labels reports the invalid keys and values of a label map at field.
-func labels(bad func(manifest.Object, string, string, ...any), o manifest.Object, field string, m map[string]string) {
+func (c labelMemo) labels(bad func(manifest.Object, string, string, ...any), o manifest.Object, field string, m map[string]string) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		for _, msg := range validation.IsQualifiedName(k) {
+		for _, msg := range c.key(k) {
 			bad(o, field, "label key %q is invalid: %s", k, msg)
 		}
-		for _, msg := range validation.IsValidLabelValue(m[k]) {
+		for _, msg := range c.value(m[k]) {
 			bad(o, field+"."+k, "label value %q is invalid: %s", m[k], msg)
 		}
 	}
@@ -109,11 +133,7 @@ func isList(o manifest.Object) bool {
 	if o.Kind == "List" || o.Kind == "ResourceList" {
 		return true
 	}
-	if !strings.HasSuffix(o.Kind, "List") || o.Node == nil {
-		return false
-	}
-	items := manifest.Lookup(o.Node, "items")
-	return items != nil && items.Kind == yaml.SequenceNode
+	return o.ListItems
 }
 
 func describe(o manifest.Object) string {
