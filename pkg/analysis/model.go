@@ -220,7 +220,7 @@ func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
 		spec.Default()
 	}
 	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}}
-	set, _ := scope.Find(spec, objs)
+	set, _ := scope.Namespaces(spec, objs)
 	for _, ns := range set.List {
 		n := &Namespace{Name: ns.Name, Labels: map[string]string{}, InStream: true, Skipped: ns.Skipped}
 		for k, v := range ns.Labels {

@@ -56,7 +56,14 @@ func (s Set) Get(name string) (Namespace, bool) {
 
 // Find collects the namespaces of objs and applies the skip rules of spec.
 func Find(spec *v1alpha1.Spec, objs []manifest.Object) (Set, framework.Results) {
-	results := validate(spec, objs)
+	set, rs := Namespaces(spec, objs)
+	return set, append(validate(spec, objs), rs...)
+}
+
+// Namespaces is Find without the checks of the objects' identities, for
+// readers of a set Find has already checked (the analysis of the output).
+func Namespaces(spec *v1alpha1.Spec, objs []manifest.Object) (Set, framework.Results) {
+	var results framework.Results
 	scopes := manifest.NewScopes(objs)
 	byName := map[string]*Namespace{}
 	of := map[int]string{}
