@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/tierwall/tierwall/pkg/inject"
 	"github.com/tierwall/tierwall/pkg/krmfn"
 	"github.com/tierwall/tierwall/pkg/version"
 )
@@ -50,5 +51,6 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tierwall: reading stdin: %v\n", err)
 		return 1
 	}
+	inject.TuneGC()
 	return krmfn.Main(in, stdout, stderr)
 }

@@ -44,6 +44,7 @@ const (
 // Main runs the post-renderer with the process's environment and files and
 // returns its exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	inject.TuneGC()
 	return Command{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile}.Run(args)
 }
 
