@@ -82,14 +82,22 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 			services = append(services, s)
 		}
 	}
-	gen, rs := baseline.Derive(e.Spec, set, workloads)
-	out.Results = append(out.Results, rs...)
-
+	// The baseline and the tier and inferred allows read the same input and
+	// nothing else: they are derived side by side.
+	var gen []policy.Generated
+	var baseRS framework.Results
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		gen, baseRS = baseline.Derive(e.Spec, set, workloads)
+	}()
 	derived := tier.Derive(tier.Input{Spec: e.Spec, Set: set, Workloads: workloads, Services: services,
 		More: func(resolve tier.Resolver) ([]graph.Edge, framework.Results) {
 			inferred := infer.Derive(infer.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Resolve: resolve})
 			return inferred.Edges, inferred.Results
 		}})
+	<-done
+	out.Results = append(out.Results, baseRS...)
 	out.Results = append(out.Results, derived.Results...)
 	gen = append(gen, derived.Policies...)
 	inScope := func(name string) bool {

@@ -5,6 +5,7 @@
 package service
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -136,4 +137,46 @@ func Prepare(o *manifest.Object) {
 		s.Object = manifest.Object{}
 		o.Prepared = &s
 	}
+}
+
+// Index finds the Services that select a workload without trying every
+// Service of its namespace: each Service is filed under one of its selector
+// labels, and a workload only meets the Services filed under its own labels.
+type Index struct {
+	byLabel map[string][]*Service // "ns\x00key=value" of a selector entry
+}
+
+// NewIndex indexes services (Services without a selector select nothing).
+func NewIndex(services []Service) Index {
+	ix := Index{byLabel: map[string][]*Service{}}
+	for i := range services {
+		s := &services[i]
+		if len(s.Selector) == 0 {
+			continue
+		}
+		// File under the smallest key, so that a Service is filed once.
+		key := ""
+		for k := range s.Selector {
+			if key == "" || k < key {
+				key = k
+			}
+		}
+		ix.byLabel[s.Namespace+"\x00"+key+"="+s.Selector[key]] = append(ix.byLabel[s.Namespace+"\x00"+key+"="+s.Selector[key]], s)
+	}
+	return ix
+}
+
+// Selecting returns the Services that select the workload's pods, in input
+// order.
+func (ix Index) Selecting(w workload.Workload) []*Service {
+	var out []*Service
+	for k, v := range w.PodLabels {
+		for _, s := range ix.byLabel[w.Namespace+"\x00"+k+"="+v] {
+			if s.Selects(w) {
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Object.Index < out[j].Object.Index })
+	return out
 }

@@ -51,8 +51,8 @@ type deriver struct {
 	// unlabelled ones included: a group's label must match none of theirs.
 	allByNS    map[string][]*workload.Workload
 	noGrouping bool
-	// servicesByNS indexes the Services by namespace.
-	servicesByNS map[string][]*service.Service
+	// services finds the Services selecting a workload.
+	services service.Index
 	serving      map[*workload.Workload][]served
 }
 
@@ -66,11 +66,7 @@ type served struct {
 func Derive(in Input) Output {
 	d := &deriver{in: in, byNS: map[string][]*workload.Workload{}, allByNS: map[string][]*workload.Workload{}, serving: map[*workload.Workload][]served{}}
 	d.noGrouping = len(in.Spec.Cilium.HTTP) > 0
-	d.servicesByNS = map[string][]*service.Service{}
-	for i := range in.Services {
-		s := &in.Services[i]
-		d.servicesByNS[s.Namespace] = append(d.servicesByNS[s.Namespace], s)
-	}
+	d.services = service.NewIndex(in.Services)
 	for i := range in.Workloads {
 		w := &in.Workloads[i]
 		d.allByNS[w.Namespace] = append(d.allByNS[w.Namespace], w)
@@ -132,10 +128,7 @@ func (d *deriver) warn(w *workload.Workload, field, format string, args ...any) 
 func (d *deriver) servingPorts(w *workload.Workload) []served {
 	var out []served
 	seen := map[workload.Port]bool{}
-	for _, s := range d.servicesByNS[w.Namespace] {
-		if !s.Selects(*w) {
-			continue
-		}
+	for _, s := range d.services.Selecting(*w) {
 		for _, p := range s.Ports {
 			wp, declared, ok := s.Target(p, *w)
 			if !ok {
