@@ -211,6 +211,18 @@ func (o Output) Write(w io.Writer) error {
 				return err
 			}
 		}
+		if i == 0 {
+			// Helm shows no stderr of a post-renderer that succeeds: the
+			// warnings travel as comments above the first policy, where
+			// helm template and helm get manifest show them.
+			for _, r := range o.Results {
+				if r.Severity == result.Warning {
+					if _, err := io.WriteString(w, "# tierwall: "+oneLine(r.String())+"\n"); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		if err := emit.Write(w, obj.Node); err != nil {
 			return fmt.Errorf("writing %s %s: %w", obj.Kind, obj.Name, err)
 		}
@@ -298,4 +310,9 @@ func releaseNamespaceClash(spec *v1alpha1.Spec, out inject.Output) framework.Res
 	return framework.Results{result.New(result.Warning, nil, "spec.namespace",
 		"policies are generated for objects without metadata.namespace (written without a namespace, for the release namespace) and for namespace %s: if the release namespace is one of them, pass --namespace NAME so that its policies are not generated twice",
 		strings.Join(names, ", "))}
+}
+
+// oneLine keeps a message on one comment line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
