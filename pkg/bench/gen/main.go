@@ -4,110 +4,18 @@
 package main
 
 import (
-	"bufio"
 	"flag"
-	"fmt"
 	"os"
-)
 
-var tiers = []struct{ name, port string }{{"frontend", "8080"}, {"api", "9090"}, {"database", "5432"}}
+	"github.com/tierwall/tierwall/pkg/bench"
+)
 
 func main() {
 	namespaces := flag.Int("namespaces", 50, "number of namespaces")
 	apps := flag.Int("apps", 20, "apps per namespace")
 	rl := flag.Bool("resourcelist", false, "wrap the objects in a ResourceList")
 	flag.Parse()
-	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	defer w.Flush()
-	indent := ""
-	if *rl {
-		fmt.Fprint(w, "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n")
-		indent = "  "
-	}
-	doc := func(s string) {
-		if *rl {
-			first := true
-			start := 0
-			for i := 0; i <= len(s); i++ {
-				if i == len(s) || s[i] == '\n' {
-					if i > start {
-						if first {
-							fmt.Fprint(w, "- ")
-							first = false
-						} else {
-							fmt.Fprint(w, indent)
-						}
-						fmt.Fprint(w, s[start:i], "\n")
-					}
-					start = i + 1
-				}
-			}
-			return
-		}
-		fmt.Fprint(w, "---\n", s)
-	}
-	for n := 0; n < *namespaces; n++ {
-		ns := fmt.Sprintf("team-%03d", n)
-		for a := 0; a < *apps; a++ {
-			for _, t := range tiers {
-				name := fmt.Sprintf("app%02d-%s", a, t.name)
-				doc(fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: %[1]s
-  namespace: %[2]s
-  labels:
-    app: %[1]s
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: %[1]s
-  template:
-    metadata:
-      labels:
-        app: %[1]s
-        tier: %[3]s
-        part-of: app%02[5]d
-    spec:
-      containers:
-        - name: main
-          image: registry.example.com/%[1]s:1.0.0
-          ports:
-            - name: http
-              containerPort: %[4]s
-            - name: metrics
-              containerPort: 9100
-          envFrom:
-            - configMapRef:
-                name: %[1]s
-          resources:
-            requests: {cpu: 100m, memory: 128Mi}
-`, name, ns, t.name, t.port, a))
-				doc(fmt.Sprintf(`apiVersion: v1
-kind: Service
-metadata:
-  name: %[1]s
-  namespace: %[2]s
-spec:
-  selector:
-    app: %[1]s
-  ports:
-    - name: http
-      port: 80
-      targetPort: http
-`, name, ns))
-				doc(fmt.Sprintf(`apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: %[1]s
-  namespace: %[2]s
-data:
-  LOG_LEVEL: info
-  FEATURE_FLAGS: "a,b,c"
-  GREETING: "hello from %[1]s"
-`, name, ns))
-			}
-		}
+	if _, err := os.Stdout.Write(bench.Stream(*namespaces, *apps, *rl)); err != nil {
+		os.Exit(1)
 	}
 }
