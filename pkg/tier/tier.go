@@ -53,7 +53,7 @@ type deriver struct {
 	noGrouping bool
 	// services finds the Services selecting a workload.
 	services service.Index
-	serving      map[*workload.Workload][]served
+	serving  map[*workload.Workload][]served
 }
 
 // served is a port a workload's clients reach, with how it was found.
