@@ -56,11 +56,13 @@ done
 if [[ -d "$OUT" && -n "$(ls -A "$OUT")" && ! -f "$OUT/SHA256SUMS" ]]; then
   die "$OUT exists and is not a release folder; not replacing it"
 fi
-rm -rf "$OUT"
-mkdir -p "$OUT"
-
+# Everything is built in a staging folder next to OUT and moved into place at the end, so
+# that a failed run leaves the last release (or nothing) behind, never half of one.
+mkdir -p "$(dirname "$OUT")"
+stage="$(mktemp -d "$(dirname "$OUT")/.release.XXXXXX")"
+chmod 0755 "$stage"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$stage"' EXIT
 
 # Reproducible archives: file times from the last commit, no owner names.
 epoch="${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)}"
@@ -97,22 +99,24 @@ build() { # build OS ARCH PACKAGE OUTPUT
 for p in "${platforms[@]}"; do
   os="${p%/*}" arch="${p#*/}"
   log "building $os/$arch ($VERSION)"
-  build "$os" "$arch" ./fn "$OUT/tierwall_${os}_${arch}"
-  build "$os" "$arch" ./postrender "$OUT/tierwall-postrender_${os}_${arch}"
+  build "$os" "$arch" ./fn "$stage/tierwall_${os}_${arch}"
+  build "$os" "$arch" ./postrender "$stage/tierwall-postrender_${os}_${arch}"
 
   dir="$work/$os-$arch/tierwall"
   mkdir -p "$dir/bin"
   plugin_yaml "$os" "$arch" > "$dir/plugin.yaml"
   [[ "$(grep -c -- '- os:' "$dir/plugin.yaml")" == 1 ]] || die "plugin.yaml for $p: expected one platform command"
-  cp "$OUT/tierwall-postrender_${os}_${arch}" "$dir/bin/tierwall-postrender-$os-$arch"
+  cp "$stage/tierwall-postrender_${os}_${arch}" "$dir/bin/tierwall-postrender-$os-$arch"
   chmod 0755 "$dir/bin/tierwall-postrender-$os-$arch"
-  tar "${tar_flags[@]}" -C "$work/$os-$arch" -cf - tierwall | gzip -n -9 > "$OUT/$(plugin_archive_name "$os" "$arch")"
+  tar "${tar_flags[@]}" -C "$work/$os-$arch" -cf - tierwall | gzip -n -9 > "$stage/$(plugin_archive_name "$os" "$arch")"
 done
 
 (
-  cd "$OUT"
+  cd "$stage"
   files=(*)
   if command -v sha256sum >/dev/null; then sha256sum "${files[@]}"; else shasum -a 256 "${files[@]}"; fi > SHA256SUMS
 )
+rm -rf "$OUT"
+mv "$stage" "$OUT"
 log "wrote $OUT"
 ls -1 "$OUT" >&2

@@ -205,6 +205,19 @@ func TestReleaseVersions(t *testing.T) {
 	require.NoError(t, err, stderr)
 	assert.Equal(t, "tierwall 0123abc-dirty\n", out, "the binaries carry the version as given")
 
+	// A failed build leaves the last release as it was, and no half-built folder.
+	before, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	require.NoError(t, err)
+	_, stderr, err = helmRun(t, append(os.Environ(), "VERSION=v1.0.0", "PLATFORMS="+hostPlatform(), "GOFLAGS=-mod=nonsense"), root, nil,
+		filepath.Join(root, "scripts", "release.sh"), dir)
+	require.Error(t, err, "the go build must fail with GOFLAGS=-mod=nonsense")
+	after, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after))
+	left, err := filepath.Glob(filepath.Join(filepath.Dir(dir), ".release.*"))
+	require.NoError(t, err)
+	assert.Empty(t, left, "the staging folder is removed")
+
 	precious := t.TempDir()
 	keep := filepath.Join(precious, "keep.txt")
 	require.NoError(t, os.WriteFile(keep, []byte("mine"), 0o644))
