@@ -53,6 +53,11 @@ image: ## build the KRM function image (IMAGE=tierwall:dev) offline with podman 
 release: ## static binaries of both commands, a Helm 4 plugin archive per platform and SHA256SUMS in dist/release/VERSION
 	VERSION=$(VERSION) PLATFORMS="$(RELEASE_PLATFORMS)" scripts/release.sh $(RELEASE_DIR)
 
+.PHONY: bench
+bench: ## whole-process benchmark against a do-nothing kyaml function (dist/bench/results.txt), then the Go benchmarks
+	scripts/bench.sh
+	$(GO) test -run XXX -bench . -benchmem -count 3 ./pkg/stream ./pkg/inject ./pkg/analysis ./pkg/postrender | tee dist/bench/go-bench.txt
+
 .PHONY: tools
 tools: ## install the pinned kustomize, Helm 3, Helm 4, podman (+ docker shim), kube-apiserver and etcd the tests drive (.bin/, cached)
 	scripts/tools.sh
