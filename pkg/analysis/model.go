@@ -231,7 +231,7 @@ func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
 		}
 		m.addNamespace(n)
 	}
-	extra := extraKinds(spec)
+	extra := workload.ConfigKinds(spec.WorkloadKinds)
 	var cilium []*manifest.Object
 	for i := range objs {
 		o := &objs[i]
@@ -296,15 +296,6 @@ func (m *Model) ensureNamespace(name string) *Namespace {
 	n := &Namespace{Name: name, Labels: map[string]string{NamespaceNameLabel: name}, Skipped: "not in the input"}
 	m.addNamespace(n)
 	return n
-}
-
-func extraKinds(spec *v1alpha1.Spec) []workload.Kind {
-	var out []workload.Kind
-	for _, k := range spec.WorkloadKinds {
-		wk := workload.Kind{Group: k.Group, Kind: k.Kind, Template: splitPath(k.Template), Selector: splitPath(k.Selector)}
-		out = append(out, wk)
-	}
-	return out
 }
 
 func splitPath(p string) []string {

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
 	"github.com/tierwall/tierwall/pkg/scope"
@@ -106,7 +107,7 @@ func (d *deriver) dns(ns scope.Namespace) {
 	var to []string
 	if c.Namespace != "" {
 		peers = append(peers, policy.PodsInNamespace(c.Namespace, c.PodLabels))
-		to = append(to, fmt.Sprintf("pods %s in namespace %s", labelString(c.PodLabels), c.Namespace))
+		to = append(to, fmt.Sprintf("pods %s in namespace %s", manifest.FormatLabels(c.PodLabels), c.Namespace))
 	}
 	for _, cidr := range c.CIDRs {
 		peers = append(peers, policy.CIDR(cidr))
@@ -152,7 +153,7 @@ func (d *deriver) dnsIngress() {
 	}
 	g := policy.New(ns.Name, DNSIngressName, c.PodLabels, fmt.Sprintf(
 		"both ends in scope: the DNS pods %s of this namespace answer every pod of the cluster on UDP and TCP port %s (config spec.dns)",
-		labelString(c.PodLabels), portList(c.Ports)))
+		manifest.FormatLabels(c.PodLabels), portList(c.Ports)))
 	g.Policy.Spec.PolicyTypes = []networkingv1.PolicyType{policy.Ingress}
 	all := policy.Selector(nil)
 	g.Policy.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{
@@ -182,7 +183,7 @@ func (d *deriver) monitoring(ns scope.Namespace) {
 		return
 	}
 	prom := policy.PodsInNamespace(m.Namespace, m.PodLabels)
-	promDesc := fmt.Sprintf("Prometheus (pods %s in namespace %s, config spec.monitoring)", labelString(m.PodLabels), m.Namespace)
+	promDesc := fmt.Sprintf("Prometheus (pods %s in namespace %s, config spec.monitoring)", manifest.FormatLabels(m.PodLabels), m.Namespace)
 	if len(m.Ports) > 0 {
 		var ports []networkingv1.NetworkPolicyPort
 		for _, p := range m.Ports {
@@ -343,7 +344,7 @@ func (d *deriver) monitoringEgress() {
 		if s.selector == nil {
 			targets = append(targets, s.ns)
 		} else {
-			targets = append(targets, s.ns+" ("+labelString(s.selector)+")")
+			targets = append(targets, s.ns+" ("+manifest.FormatLabels(s.selector)+")")
 		}
 	}
 	if len(rules) == 0 {
@@ -375,7 +376,7 @@ func (d *deriver) kubeAPI(ns scope.Namespace) {
 	}
 	who := "every pod"
 	if len(k.PodLabels) > 0 {
-		who = "pods " + labelString(k.PodLabels)
+		who = "pods " + manifest.FormatLabels(k.PodLabels)
 	}
 	g := policy.New(ns.Name, KubeAPIName, k.PodLabels, fmt.Sprintf(
 		"config spec.kubeAPI: %s may reach the API server at %s on TCP port %s (endpoint addresses for CNIs that enforce after DNAT, the Service ClusterIP for those that enforce before)",
@@ -390,19 +391,6 @@ func nsRef(ns scope.Namespace) *result.Ref {
 		return nil
 	}
 	return &result.Ref{APIVersion: "v1", Kind: "Namespace", Name: ns.Name}
-}
-
-func labelString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + m[k]
-	}
-	return strings.Join(parts, ",")
 }
 
 func portList(ports []int32) string {

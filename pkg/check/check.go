@@ -9,7 +9,6 @@ package check
 import (
 	"fmt"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -194,25 +193,12 @@ func (c *checker) resolves(e *analysis.Endpoint, what string, dns []*analysis.En
 func dnsTarget(d v1alpha1.DNS) string {
 	var parts []string
 	if d.Namespace != "" {
-		parts = append(parts, fmt.Sprintf("the cluster DNS (pods %s in namespace %s)", labelText(d.PodLabels), d.Namespace))
+		parts = append(parts, fmt.Sprintf("the cluster DNS (pods %s in namespace %s)", manifest.FormatLabels(d.PodLabels), d.Namespace))
 	}
 	if len(d.CIDRs) > 0 {
 		parts = append(parts, strings.Join(d.CIDRs, ", "))
 	}
 	return strings.Join(parts, " or ")
-}
-
-func labelText(l map[string]string) string {
-	keys := make([]string, 0, len(l))
-	for k := range l {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + l[k]
-	}
-	return strings.Join(parts, ",")
 }
 
 func ports(ps []int32) string {

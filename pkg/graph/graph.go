@@ -7,11 +7,11 @@ package graph
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
 
@@ -145,18 +145,7 @@ func FromWorkload(w *workload.Workload, zoneKey string) Endpoint {
 }
 
 // Labels writes labels as k=v,k2=v2 in key order.
-func Labels(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + m[k]
-	}
-	return strings.Join(parts, ",")
-}
+func Labels(m map[string]string) string { return manifest.FormatLabels(m) }
 
 // PortsString writes ports as TCP/8080, UDP/53, TCP/http.
 func PortsString(ports []networkingv1.NetworkPolicyPort) string {

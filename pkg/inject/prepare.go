@@ -1,8 +1,6 @@
 package inject
 
 import (
-	"strings"
-
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/service"
@@ -11,17 +9,7 @@ import (
 
 // ExtraKinds returns the configured workload kinds in the workload table's
 // form.
-func ExtraKinds(spec *v1alpha1.Spec) []workload.Kind {
-	var extra []workload.Kind
-	for _, k := range spec.WorkloadKinds {
-		wk := workload.Kind{Group: k.Group, Kind: k.Kind, Template: strings.Split(k.Template, ".")}
-		if k.Selector != "" {
-			wk.Selector = strings.Split(k.Selector, ".")
-		}
-		extra = append(extra, wk)
-	}
-	return extra
-}
+func ExtraKinds(spec *v1alpha1.Spec) []workload.Kind { return workload.ConfigKinds(spec.WorkloadKinds) }
 
 // Prepare reads what the engine needs of one object as it is read, then
 // drops its node when nothing reads it later: readers of large inputs call

@@ -1,6 +1,9 @@
 package manifest
 
 import (
+	"sort"
+	"strings"
+
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -157,4 +160,24 @@ func Items(n *yaml.Node, path ...string) []*yaml.Node {
 		out = append(out, resolve(c))
 	}
 	return out
+}
+
+// FormatLabels writes labels as k=v,k2=v2 in key order, for messages,
+// reasons and stable keys.
+func FormatLabels(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(m[k])
+	}
+	return b.String()
 }

@@ -26,7 +26,7 @@ func validate(spec *v1alpha1.Spec, objs []manifest.Object) framework.Results {
 		rs = append(rs, result.New(result.Error, result.RefOf(o), field, "document %d (%s): %s",
 			o.Index, describe(o), fmt.Sprintf(format, args...)))
 	}
-	extra := extraKinds(spec)
+	extra := workload.ConfigKinds(spec.WorkloadKinds)
 	memo := labelMemo{keys: map[string][]string{}, values: map[string][]string{}}
 	for _, o := range objs {
 		if o.LocalConfig() || o.Kind == "" || o.APIVersion == "" {
@@ -144,17 +144,4 @@ func describe(o manifest.Object) string {
 		return o.Kind + " in namespace " + o.Namespace
 	}
 	return o.Ref()
-}
-
-// extraKinds converts the configured workload kinds to the table's form.
-func extraKinds(spec *v1alpha1.Spec) []workload.Kind {
-	var out []workload.Kind
-	for _, k := range spec.WorkloadKinds {
-		wk := workload.Kind{Group: k.Group, Kind: k.Kind, Template: strings.Split(k.Template, ".")}
-		if k.Selector != "" {
-			wk.Selector = strings.Split(k.Selector, ".")
-		}
-		out = append(out, wk)
-	}
-	return out
 }

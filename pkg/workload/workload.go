@@ -7,6 +7,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/manifest"
 )
 
@@ -230,4 +231,18 @@ func Prepare(o *manifest.Object, extra []Kind) {
 		w.Object = manifest.Object{}
 		o.Prepared = &w
 	}
+}
+
+// ConfigKinds turns the configured workload kinds (spec.workloadKinds,
+// dotted paths) into the table's form.
+func ConfigKinds(kinds []v1alpha1.WorkloadKind) []Kind {
+	var out []Kind
+	for _, k := range kinds {
+		wk := Kind{Group: k.Group, Kind: k.Kind, Template: strings.Split(k.Template, ".")}
+		if k.Selector != "" {
+			wk.Selector = strings.Split(k.Selector, ".")
+		}
+		out = append(out, wk)
+	}
+	return out
 }
