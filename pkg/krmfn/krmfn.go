@@ -328,18 +328,26 @@ func slowItems(doc *yaml.Node) (*resourceList, error) {
 	return rl, nil
 }
 
-// writeEncoded encodes a node as an item of a block sequence at indent.
-func writeEncoded(w *bufio.Writer, n *yaml.Node, indent string) error {
+// encode encodes a node with the YAML encoder kustomize's own tools use.
+func encode(n *yaml.Node) (string, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	if err := enc.Encode(n); err != nil {
-		return err
+		return "", err
 	}
 	if err := enc.Close(); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
+
+// writeEncoded encodes a node as an item of a block sequence at indent.
+func writeEncoded(w *bufio.Writer, n *yaml.Node, indent string) error {
+	text, err := encode(n)
+	if err != nil {
 		return err
 	}
-	text := strings.TrimSuffix(buf.String(), "\n")
-	for i, line := range strings.Split(text, "\n") {
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 		switch {
 		case i == 0:
 			w.WriteString(indent + "- ")
@@ -422,15 +430,11 @@ func write(w io.Writer, rl *resourceList, generated []emit.Object, fc *yaml.Node
 
 // writeIndented encodes a node with the YAML encoder, each line after indent.
 func writeIndented(w *bufio.Writer, n *yaml.Node, indent string) error {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(n); err != nil {
+	text, err := encode(n)
+	if err != nil {
 		return err
 	}
-	if err := enc.Close(); err != nil {
-		return err
-	}
-	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+	for _, line := range strings.SplitAfter(text, "\n") {
 		if line == "" {
 			continue
 		}
