@@ -91,6 +91,8 @@ type checker struct {
 	cluster    []netip.Prefix
 	clusterSev framework.Severity
 	out        framework.Results
+	// podsByNS indexes the pods (workloads and virtual ones) by namespace.
+	podsByNS map[string][]*analysis.Endpoint
 }
 
 func (c *checker) add(check string, sev framework.Severity, ref *result.Ref, field, format string, args ...any) {
@@ -217,8 +219,16 @@ func (c *checker) selectsNoPod(p *analysis.Policy) {
 		return
 	}
 	matched, hostNet := 0, 0
-	for _, e := range c.m.Endpoints {
-		if (e.Kind != analysis.Workload && e.Kind != analysis.Virtual) || e.Namespace != p.Namespace || !p.Selects(e.Labels) {
+	if c.podsByNS == nil {
+		c.podsByNS = map[string][]*analysis.Endpoint{}
+		for _, e := range c.m.Endpoints {
+			if e.Kind == analysis.Workload || e.Kind == analysis.Virtual {
+				c.podsByNS[e.Namespace] = append(c.podsByNS[e.Namespace], e)
+			}
+		}
+	}
+	for _, e := range c.podsByNS[p.Namespace] {
+		if !p.Selects(e.Labels) {
 			continue
 		}
 		if e.HostNetwork {

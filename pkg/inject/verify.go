@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
@@ -24,8 +25,17 @@ func (e Engine) Verify(objs []manifest.Object, out Output) (framework.Results, b
 	}
 	all := make([]manifest.Object, 0, len(objs)+len(out.Nodes))
 	all = append(all, objs...)
-	for i, n := range out.Nodes {
-		all = append(all, manifest.FromNode(len(objs)+i, n))
+	typed := map[string]*networkingv1.NetworkPolicySpec{}
+	for i := range out.Policies {
+		p := &out.Policies[i].Policy
+		typed[p.Namespace+"/"+p.Name] = &p.Spec
+	}
+	for i, g := range out.Objects {
+		o := manifest.FromNode(len(objs)+i, g.Node)
+		if spec, ok := typed[g.Namespace+"/"+g.Name]; ok && g.Kind == "NetworkPolicy" {
+			o.Prepared = spec // the analysis reads the typed spec, not the node
+		}
+		all = append(all, o)
 	}
 	var opts check.Options
 	for _, s := range c.ClusterCIDRs {
