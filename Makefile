@@ -63,9 +63,21 @@ tools: ## install the pinned kustomize, Helm 3, Helm 4, podman (+ docker shim), 
 	scripts/tools.sh
 	scripts/apiserver.sh build
 
+# Fuzz targets: package and function. FUZZTIME is per target.
+FUZZ_TARGETS := ./pkg/stream:FuzzStream ./pkg/api/v1alpha1:FuzzLoad ./pkg/analysis:FuzzAnalysis ./pkg/cli:FuzzFunction
+FUZZTIME     ?= 10m
+
 .PHONY: test
-test: tools build vet ## install the tools, then run unit, golden and end-to-end tests
+test: tools build vet ## install the tools, then run unit, golden and end-to-end tests, and a short fuzz pass
 	$(E2E_ENV) $(GO) test -race -count=1 -timeout 40m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 10m; make test runs 10s each)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run XXX -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) $${t%%:*}; \
+	done
 
 .PHONY: unit
 unit: ## run the tests that need no external binary
