@@ -52,9 +52,10 @@ func Load(fc *yaml.RNode) (*Spec, Source, error) {
 		return nil, Source{}, fmt.Errorf("reading functionConfig: %w", err)
 	}
 	src := Source{APIVersion: meta.APIVersion, Kind: meta.Kind, Name: meta.Name, Namespace: meta.Namespace}
-	if dups := duplicateKeys(root, ""); len(dups) > 0 {
-		// Decoding would stop at the first one without its path, and
-		// readers disagree on which value wins: report them all.
+	if dups := badKeys(root, ""); len(dups) > 0 {
+		// Decoding would stop at the first duplicate without its path
+		// (readers disagree on which value wins) and drop null keys
+		// silently: report them all.
 		sort.SliceStable(dups, func(i, j int) bool { return dups[i].Path < dups[j].Path })
 		return nil, src, dups
 	}
@@ -76,7 +77,7 @@ func Load(fc *yaml.RNode) (*Spec, Source, error) {
 			switch k {
 			case "apiVersion", "kind", "metadata", "spec":
 			default:
-				errs = append(errs, FieldError{Path: k, Message: "unknown field (settings go under spec)"})
+				errs = append(errs, FieldError{Path: fieldPath("", k), Message: "unknown field (settings go under spec)"})
 			}
 		}
 		specMap = raw["spec"]
@@ -144,12 +145,7 @@ func checkShape(v *validator, path string, val any, t reflect.Type) bool {
 		v.add(path, "must be a port number or name, got %s", describe(val))
 		return false
 	}
-	join := func(p, k string) string {
-		if p == "" {
-			return k
-		}
-		return p + "." + k
-	}
+	join := fieldPath
 	switch t.Kind() {
 	case reflect.Struct:
 		m, ok := val.(map[string]any)
@@ -281,18 +277,18 @@ func configMapToSpec(data map[string]any) (map[string]any, Errors) {
 	for _, key := range sortedKeys(data) {
 		s, ok := data[key].(string)
 		if !ok {
-			v.add(key, "ConfigMap data values must be strings, got %s", describe(data[key]))
+			v.add(fieldPath("", key), "ConfigMap data values must be strings, got %s", describe(data[key]))
 			continue
 		}
 		parts := strings.Split(key, ".")
 		t, ok := fieldType(reflect.TypeOf(Spec{}), parts)
 		if !ok {
-			v.add(key, "unknown field")
+			v.add(fieldPath("", key), "unknown field")
 			continue
 		}
 		val, err := parseScalar(s, t)
 		if err != nil {
-			v.add(key, "%v", err)
+			v.add(fieldPath("", key), "%v", err)
 			continue
 		}
 		m := out
@@ -419,20 +415,26 @@ func nodeText(n *yaml.Node) string {
 	return "nothing"
 }
 
-// duplicateKeys reports every mapping key that appears twice under n, at
-// its field path.
-func duplicateKeys(n *yaml.Node, path string) Errors {
+// badKeys reports every mapping key under n that appears twice, and every
+// key that is no string (a null key, which decoding drops without a word,
+// or an alias), at its field path.
+func badKeys(n *yaml.Node, path string) Errors {
 	var errs Errors
 	switch n.Kind {
 	case yaml.MappingNode:
 		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			p := k.Value
-			if path != "" {
-				p = path + "." + k.Value
-			}
-			if k.Kind == yaml.ScalarNode && k.Tag != "!!merge" {
+			p := fieldPath(path, k.Value)
+			switch {
+			case k.Kind == yaml.AliasNode:
+				p = fieldPath(path, "*"+k.Value)
+				errs = append(errs, FieldError{Path: p, Message: "a key must be a string, not an alias"})
+			case k.Kind == yaml.ScalarNode && k.Tag == "!!null":
+				p = fieldPath(path, "~")
+				errs = append(errs, FieldError{Path: p, Message: fmt.Sprintf(
+					"a key must be a string, got null (line %d): quote it, or remove it", k.Line)})
+			case k.Kind == yaml.ScalarNode && k.Tag != "!!merge":
 				if line, ok := seen[k.Value]; ok {
 					errs = append(errs, FieldError{Path: p, Message: fmt.Sprintf(
 						"duplicate key (lines %d and %d): readers disagree on which value wins", line, k.Line)})
@@ -440,12 +442,25 @@ func duplicateKeys(n *yaml.Node, path string) Errors {
 					seen[k.Value] = k.Line
 				}
 			}
-			errs = append(errs, duplicateKeys(n.Content[i+1], p)...)
+			errs = append(errs, badKeys(n.Content[i+1], p)...)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			errs = append(errs, duplicateKeys(c, fmt.Sprintf("%s[%d]", path, i))...)
+			errs = append(errs, badKeys(c, fmt.Sprintf("%s[%d]", path, i))...)
 		}
 	}
 	return errs
+}
+
+// fieldPath joins a field path and a mapping key: "spec.dns" and "profile"
+// give "spec.dns.profile". An empty key is written [""], so that every
+// field error points somewhere.
+func fieldPath(parent, key string) string {
+	switch {
+	case key == "":
+		return parent + `[""]`
+	case parent == "":
+		return key
+	}
+	return parent + "." + key
 }

@@ -50,3 +50,22 @@ spec:
 	require.True(t, errors.As(err, &fes), "%v", err)
 	assert.Equal(t, "data.dns.profile", fes[0].Path)
 }
+
+// TestLoadOddKeys: a null key, which decoding drops without a word, is an
+// error; an empty key has a path that says so.
+func TestLoadOddKeys(t *testing.T) {
+	_, _, err := v1alpha1.Load(parse(t, "{apiVersion: tierwall.io/v1alpha1, kind: TierWall, metadata: {name: tw}, spec: {dns: {~: {profile: x}}, '': 1, monitoring: {podLabels: {a: 'bad value'}}}}\n"))
+	var fes v1alpha1.Errors
+	require.True(t, errors.As(err, &fes), "%v", err)
+	require.Len(t, fes, 1, "%v", err)
+	assert.Equal(t, "spec.dns.~", fes[0].Path)
+	assert.Contains(t, fes[0].Message, "a key must be a string, got null")
+
+	_, _, err = v1alpha1.Load(parse(t, "{apiVersion: tierwall.io/v1alpha1, kind: TierWall, metadata: {name: tw}, '': 0, spec: {'': 1, monitoring: {podLabels: {'': 'bad value'}}}}\n"))
+	require.True(t, errors.As(err, &fes), "%v", err)
+	var paths []string
+	for _, fe := range fes {
+		paths = append(paths, fe.Path)
+	}
+	assert.Equal(t, []string{`[""]`, "spec.monitoring.podLabels", "spec.monitoring.podLabels", `spec.monitoring.podLabels[""]`, `spec[""]`}, paths, "%v", err)
+}

@@ -339,7 +339,7 @@ func ValidatePeer(p Peer, path string, s *Spec) []string {
 				add(m.field, "label key %q is invalid: %s", k, msg)
 			}
 			for _, msg := range validation.IsValidLabelValue(val) {
-				add(m.field+"."+k, "label value %q is invalid: %s", val, msg)
+				add(fieldPath(m.field, k), "label value %q is invalid: %s", val, msg)
 			}
 		}
 	}

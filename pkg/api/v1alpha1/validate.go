@@ -36,7 +36,11 @@ type validator struct {
 }
 
 func (v *validator) add(path, format string, args ...any) {
-	v.errs = append(v.errs, FieldError{Path: v.prefix + path, Message: fmt.Sprintf(format, args...)})
+	p := v.prefix + path
+	if strings.HasPrefix(path, "[") || path == "" {
+		p = strings.TrimSuffix(v.prefix, ".") + path // spec[""], not spec.[""]
+	}
+	v.errs = append(v.errs, FieldError{Path: p, Message: fmt.Sprintf(format, args...)})
 }
 
 // Validate checks a defaulted Spec and returns every problem at once, or nil.
@@ -156,7 +160,7 @@ func (v *validator) labels(path string, labels map[string]string) {
 			v.add(path, "label key %q is invalid: %s", k, msg)
 		}
 		for _, msg := range validation.IsValidLabelValue(labels[k]) {
-			v.add(path+"."+k, "label value %q is invalid: %s", labels[k], msg)
+			v.add(fieldPath(path, k), "label value %q is invalid: %s", labels[k], msg)
 		}
 	}
 }
