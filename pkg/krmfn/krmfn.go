@@ -200,8 +200,8 @@ func splitItems(input []byte) (head, region []byte, indent string, ok bool) {
 	head = append(head, input[:start-1]...)
 	head = append(bytes.TrimRight(head, " \r"), " []\n"...)
 	head = append(head, input[stop:]...)
-	if len(region) > 0 && region[len(region)-1] != '\n' {
-		return nil, nil, "", false
+	if (len(region) > 0 && region[len(region)-1] != '\n') || stream.LoneCR(region) {
+		return nil, nil, "", false // a lone CR breaks lines where this cut does not
 	}
 	return head, region, indent, true
 }

@@ -136,6 +136,15 @@ func ParseWith(data []byte, opts Options) (*Stream, error) {
 		first := chunks[a]
 		last := chunks[b-1]
 		data := data[first.Offset : last.Offset+len(last.Raw)]
+		if bytes.IndexByte(data, '*') >= 0 || LoneCR(data) {
+			// An alias could reach an anchor of an earlier document of the
+			// run, and a lone CR breaks lines where Split does not: read
+			// such runs document by document, as YAML means them.
+			for i := a; i < b; i++ {
+				single(i)
+			}
+			return
+		}
 		byChunk := make([][]*yaml.Node, b-a)
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		j := a
@@ -345,4 +354,20 @@ func runsOf(n, size int) [][2]int {
 		out = append(out, [2]int{a, b})
 	}
 	return out
+}
+
+// LoneCR reports whether data holds a carriage return not followed by a
+// line feed.
+func LoneCR(data []byte) bool {
+	for i := bytes.IndexByte(data, '\r'); i >= 0; {
+		if i+1 >= len(data) || data[i+1] != '\n' {
+			return true
+		}
+		j := bytes.IndexByte(data[i+1:], '\r')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }
