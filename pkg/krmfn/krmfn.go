@@ -411,7 +411,7 @@ func write(w io.Writer, rl *resourceList, generated []emit.Object, fc *yaml.Node
 	}
 	if fc != nil {
 		bw.WriteString("functionConfig:\n")
-		if err := writeIndented(bw, fc, "  "); err != nil {
+		if err := writeIndented(bw, explicitNulls(fc), "  "); err != nil {
 			return err
 		}
 	}
@@ -444,4 +444,24 @@ func writeIndented(w *bufio.Writer, n *yaml.Node, indent string) error {
 		w.WriteString(line)
 	}
 	return nil
+}
+
+// explicitNulls returns a copy of n whose empty null scalars read "null":
+// the encoder writes an empty null of a flow mapping ({spec}) as '', a
+// string, which would not read back as the same functionConfig.
+func explicitNulls(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	c := *n
+	if c.Kind == yaml.ScalarNode && c.Value == "" && c.ShortTag() == "!!null" {
+		c.Value = "null"
+	}
+	if len(n.Content) > 0 {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, k := range n.Content {
+			c.Content[i] = explicitNulls(k)
+		}
+	}
+	return &c
 }
