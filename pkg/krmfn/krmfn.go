@@ -447,8 +447,8 @@ func writeIndented(w *bufio.Writer, n *yaml.Node, indent string) error {
 }
 
 // explicitNulls returns a copy of n whose empty null scalars read "null":
-// the encoder writes an empty null of a flow mapping ({spec}) as ”, a
-// string, which would not read back as the same functionConfig.
+// the encoder writes an empty null of a flow mapping ({spec}) as an empty
+// quoted string, which would not read back as the same functionConfig.
 func explicitNulls(n *yaml.Node) *yaml.Node {
 	if n == nil {
 		return nil
