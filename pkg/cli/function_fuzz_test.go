@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -37,14 +36,6 @@ func FuzzFunction(f *testing.F) {
 	}
 	f.Add([]byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c, namespace: shop}\nfunctionConfig: {apiVersion: tierwall.io/v1alpha1, kind: TierWall, metadata: {name: tw}, spec: {defaultDeny: {egress: false}}}\n"), true)
 	f.Fuzz(func(t *testing.T, data []byte, raw bool) {
-		if loneCR.Match(data) {
-			// Known: the fast path of pkg/krmfn cuts items on "\n" while
-			// YAML also breaks lines on a lone "\r", so such an item's
-			// bytes can carry a key of the ResourceList with them (input
-			// a1aea7538f6cb134 in the issue #10 report). kustomize and kpt
-			// never send one. Remove this once pkg/krmfn handles it.
-			return
-		}
 		stdin := data
 		var items []*yaml.Node
 		isList := false
@@ -112,9 +103,6 @@ func FuzzFunction(f *testing.F) {
 		}
 	})
 }
-
-// loneCR is a carriage return that does not end a CRLF.
-var loneCR = regexp.MustCompile("\r([^\n]|$)")
 
 // decode parses a stream into its documents' roots, null documents left
 // out, as kustomize's reader does.
