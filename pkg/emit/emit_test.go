@@ -171,19 +171,20 @@ func TestEncodeReleaseNamespace(t *testing.T) {
 	assert.Contains(t, out, "podSelector: {}")
 }
 
-func TestSort(t *testing.T) {
-	gs := []policy.Generated{
-		policy.New("shop", "default-deny-all", nil, "1"),
-		policy.New("", "allow-dns", nil, "2"),
-		policy.New("payments", "allow-dns", nil, "3"),
-		policy.New("shop", "allow-dns", nil, "4"),
-		policy.New("", "allow-dns", nil, "5"),
+func TestSortObjects(t *testing.T) {
+	objs := []emit.Object{
+		{Kind: "NetworkPolicy", Namespace: "shop", Name: "default-deny-all"},
+		{Kind: "NetworkPolicy", Namespace: "", Name: "allow-dns"},
+		{Kind: "NetworkPolicy", Namespace: "payments", Name: "allow-dns"},
+		{Kind: "NetworkPolicy", Namespace: "shop", Name: "allow-kube-api"},
+		{Kind: "CiliumNetworkPolicy", Namespace: "shop", Name: "allow-kube-api"},
 	}
-	emit.Sort(gs)
+	emit.SortObjects(objs)
 	var got []string
-	for _, g := range gs {
-		got = append(got, g.Policy.Namespace+"/"+g.Policy.Name+"#"+g.Reason)
+	for _, o := range objs {
+		got = append(got, o.Namespace+"/"+o.Name+"/"+o.Kind)
 	}
-	assert.Equal(t, []string{"/allow-dns#2", "/allow-dns#5", "payments/allow-dns#3", "shop/allow-dns#4", "shop/default-deny-all#1"}, got,
-		"by namespace, then name; stable for equal keys")
+	assert.Equal(t, []string{"/allow-dns/NetworkPolicy", "payments/allow-dns/NetworkPolicy",
+		"shop/allow-kube-api/CiliumNetworkPolicy", "shop/allow-kube-api/NetworkPolicy", "shop/default-deny-all/NetworkPolicy"}, got,
+		"by namespace, then name, then kind")
 }
