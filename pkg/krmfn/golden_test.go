@@ -106,6 +106,12 @@ func TestGoldenProperties(t *testing.T) {
 				assert.Equal(t, testutil.String(t, in), testutil.String(t, items[i]), "item %d changed", i)
 			}
 			generated := testutil.Stream(t, items[len(c.items):])
+			// Every generated object is tierwall's and says why it exists.
+			for _, g := range items[len(c.items):] {
+				o := manifest.FromNode(0, g)
+				assert.True(t, o.ManagedByTierwall(), "%s lacks tierwall's label", o.Ref())
+				assert.NotEmpty(t, o.Annotations[manifest.ReasonAnnotation], "%s has no reason", o.Ref())
+			}
 
 			// Idempotence: the output fed back in comes out unchanged.
 			again, stderr2, code := run(t, testutil.ResourceList(t, items, c.config))
