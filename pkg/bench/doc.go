@@ -1,5 +1,8 @@
-// Package bench holds tierwall's benchmark tooling: gen writes synthetic
-// manifest streams of any size, and noop is the yardstick, a do-nothing
+// Package bench holds tierwall's benchmark tooling: two synthetic data sets
+// of any size, Realistic (modelled on what real Helm charts render, with the
+// references tierwall infers allows from) and Stream (the simple set: a
+// Deployment, a Service and a ConfigMap per tier and nothing between them),
+// the gen command that writes them, and noop, the yardstick, a do-nothing
 // kyaml function (read the input, write it back) that tierwall is measured
 // against by `make bench`.
 package bench

@@ -1,9 +1,6 @@
 package bench
 
-import (
-	"bytes"
-	"fmt"
-)
+import "fmt"
 
 var tiers = []struct{ name, port string }{{"frontend", "8080"}, {"api", "9090"}, {"database", "5432"}}
 
@@ -11,35 +8,8 @@ var tiers = []struct{ name, port string }{{"frontend", "8080"}, {"api", "9090"},
 // and a ConfigMap (9 objects per app), as a plain multi-document stream, or
 // as a ResourceList (kyaml's layout) when resourceList is set.
 func Stream(namespaces, apps int, resourceList bool) []byte {
-	var w bytes.Buffer
-	w.Grow(namespaces * apps * 3 * 1200)
-	if resourceList {
-		w.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n")
-	}
-	doc := func(s string) {
-		if !resourceList {
-			w.WriteString("---\n")
-			w.WriteString(s)
-			return
-		}
-		first := true
-		start := 0
-		for i := 0; i <= len(s); i++ {
-			if i == len(s) || s[i] == '\n' {
-				if i > start {
-					if first {
-						w.WriteString("- ")
-						first = false
-					} else {
-						w.WriteString("  ")
-					}
-					w.WriteString(s[start:i])
-					w.WriteByte('\n')
-				}
-				start = i + 1
-			}
-		}
-	}
+	w := newDocWriter(resourceList, namespaces*apps*3*1200)
+	doc := func(s string) { w.doc("", s) }
 	for n := 0; n < namespaces; n++ {
 		ns := fmt.Sprintf("team-%03d", n)
 		for a := 0; a < apps; a++ {
@@ -104,5 +74,5 @@ data:
 			}
 		}
 	}
-	return w.Bytes()
+	return w.bytes()
 }
