@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Whole-process benchmark: tierwall against a do-nothing kyaml function on the
 # same synthetic input, alternating, several runs each; prints the medians of
-# wall time and peak memory and their ratios, and writes them to a file.
+# wall time and peak memory and their ratios, and writes them to a file. Two
+# data sets, realistic first (pkg/bench Realistic: modelled on Helm charts,
+# with the references tierwall infers allows from) then simple (pkg/bench
+# Stream: a Deployment, a Service and a ConfigMap per tier, nothing between
+# them), both of namespaces x apps.
 #
 #   scripts/bench.sh [-runs N] [-namespaces N] [-apps N] [-out FILE] [-quick]
 #
 # Targets (issue "Performance"): post-renderer <= 0.25x wall and <= 0.1x
 # memory of the yardstick on ~9,000 objects; KRM function <= 0.5x wall and
 # <= 0.25x memory; time per object at 30,000 objects within 1.5x of that at
-# 1,000; tierwall report under 2 s.
+# 3,000 (realistic set); tierwall report under 2 s on 3,000 workloads
+# (realistic set).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUNS=5 NS=50 APPS=20 OUT="$ROOT/dist/bench/results.txt" QUICK=0
@@ -44,23 +49,32 @@ measure() {
 median() { sort -g -k"$2","$2" "$1" | awk -v c="$2" '{a[NR]=$c} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; }
 
-gen() { "$W/gen" -namespaces "$1" -apps "$2" ${3:+-resourcelist} > "$4"; }
-objects=$((NS * APPS * 9))
-gen "$NS" "$APPS" "" "$W/stream.yaml"
-gen "$NS" "$APPS" rl "$W/rl.yaml"
+SETS="realistic simple"
+# gen SET NAMESPACES APPS [rl] FILE
+gen() { "$W/gen" -set "$1" -namespaces "$2" -apps "$3" ${4:+-resourcelist} > "$5"; }
+for s in $SETS; do
+  gen "$s" "$NS" "$APPS" "" "$W/$s-stream.yaml"
+  gen "$s" "$NS" "$APPS" rl "$W/$s-rl.yaml"
+done
+workloads() { grep -cE '^kind: (Deployment|StatefulSet|DaemonSet|ReplicaSet|Job|CronJob|Pod)$' "$1"; }
 
 for ((i = 1; i <= RUNS; i++)); do
-  measure noop-stream "$W/stream.yaml" "$W/noop" -stream
-  measure postrender "$W/stream.yaml" "$W/tierwall-postrender"
-  measure noop-rl "$W/rl.yaml" "$W/noop"
-  measure function "$W/rl.yaml" "$W/tierwall"
-  measure report "$W/stream.yaml" "$W/tierwall" report
+  for s in $SETS; do
+    measure "$s-noop-stream" "$W/$s-stream.yaml" "$W/noop" -stream
+    measure "$s-postrender" "$W/$s-stream.yaml" "$W/tierwall-postrender"
+    measure "$s-noop-rl" "$W/$s-rl.yaml" "$W/noop"
+    measure "$s-function" "$W/$s-rl.yaml" "$W/tierwall"
+  done
+  measure realistic-report "$W/realistic-stream.yaml" "$W/tierwall" report
+  # tierwall diff: to be timed here, on the realistic set, once it exists.
 done
 
-# Linear growth: time per object at 1,000 and 30,000 objects (post-renderer).
+# Linear growth on the realistic set: time per object at 3,010 and 30,037
+# objects (post-renderer; 15 and 150 namespaces of 22 apps).
 if [[ $QUICK == 0 ]]; then
-  gen 10 11 "" "$W/small.yaml"    # 990 objects
-  gen 100 34 "" "$W/large.yaml"   # 30,600 objects
+  gen realistic 15 22 "" "$W/small.yaml"
+  gen realistic 150 22 "" "$W/large.yaml"
+  small_n=$("$W/gen" -count -namespaces 15 -apps 22) large_n=$("$W/gen" -count -namespaces 150 -apps 22)
   for ((i = 1; i <= RUNS; i++)); do
     measure small "$W/small.yaml" "$W/tierwall-postrender"
     measure large "$W/large.yaml" "$W/tierwall-postrender"
@@ -69,20 +83,32 @@ fi
 
 {
   echo "tierwall benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $RUNS runs each (medians)"
-  echo "input: $objects objects ($NS namespaces x $APPS apps x 3 tiers x Deployment+Service+ConfigMap), stream $(wc -c < "$W/stream.yaml") bytes"
-  printf '%-22s %10s %12s\n' command wall_s peak_MB
-  for n in noop-stream postrender noop-rl function report; do
-    printf '%-22s %10s %12.1f\n' "$n" "$(median "$W/$n" 1)" "$(awk -v k="$(median "$W/$n" 2)" 'BEGIN{print k/1024}')"
+  for s in $SETS; do
+    echo
+    case $s in
+      realistic) shape="modelled on Helm charts: 3 tiers per app with env and ConfigMap references, Ingresses, ServiceMonitors, RBAC, a webhook per namespace, hooks, ingress-nginx" ;;
+      simple) shape="3 tiers per app, each Deployment+Service+ConfigMap, no references" ;;
+    esac
+    echo "== $s set: $("$W/gen" -set "$s" -count -namespaces "$NS" -apps "$APPS") objects, $(workloads "$W/$s-stream.yaml") workloads ($NS namespaces x $APPS apps, $shape)"
+    echo "   stream $(wc -c < "$W/$s-stream.yaml") bytes, ResourceList $(wc -c < "$W/$s-rl.yaml") bytes"
+    printf '%-22s %10s %12s\n' command wall_s peak_MB
+    names="noop-stream postrender noop-rl function"
+    [[ $s == realistic ]] && names="$names report"
+    for n in $names; do
+      printf '%-22s %10s %12.1f\n' "$n" "$(median "$W/$s-$n" 1)" "$(awk -v k="$(median "$W/$s-$n" 2)" 'BEGIN{print k/1024}')"
+    done
+    pw=$(ratio "$(median "$W/$s-postrender" 1)" "$(median "$W/$s-noop-stream" 1)")
+    pm=$(ratio "$(median "$W/$s-postrender" 2)" "$(median "$W/$s-noop-stream" 2)")
+    fw=$(ratio "$(median "$W/$s-function" 1)" "$(median "$W/$s-noop-rl" 1)")
+    fm=$(ratio "$(median "$W/$s-function" 2)" "$(median "$W/$s-noop-rl" 2)")
+    echo "$s: post-renderer / do-nothing kyaml: wall ${pw}x (target <= 0.25), memory ${pm}x (target <= 0.1)"
+    echo "$s: KRM function / do-nothing kyaml:  wall ${fw}x (target <= 0.5), memory ${fm}x (target <= 0.25)"
+    if [[ $s == realistic ]]; then
+      echo "$s: tierwall report: $(median "$W/realistic-report" 1) s on $(workloads "$W/realistic-stream.yaml") workloads (target < 2)"
+      if [[ $QUICK == 0 ]]; then
+        sm=$(median "$W/small" 1); l=$(median "$W/large" 1)
+        echo "$s: growth: $(awk -v s="$sm" -v l="$l" -v sn="$small_n" -v ln="$large_n" 'BEGIN {printf "%.2f", (l / ln) / (s / sn)}')x time per object at $large_n vs $small_n objects (target <= 1.5): ${sm} s and ${l} s"
+      fi
+    fi
   done
-  pw=$(ratio "$(median "$W/postrender" 1)" "$(median "$W/noop-stream" 1)")
-  pm=$(ratio "$(median "$W/postrender" 2)" "$(median "$W/noop-stream" 2)")
-  fw=$(ratio "$(median "$W/function" 1)" "$(median "$W/noop-rl" 1)")
-  fm=$(ratio "$(median "$W/function" 2)" "$(median "$W/noop-rl" 2)")
-  echo "post-renderer / do-nothing kyaml: wall ${pw}x (target <= 0.25), memory ${pm}x (target <= 0.1)"
-  echo "KRM function / do-nothing kyaml:  wall ${fw}x (target <= 0.5), memory ${fm}x (target <= 0.25)"
-  echo "tierwall report: $(median "$W/report" 1) s (target < 2)"
-  if [[ $QUICK == 0 ]]; then
-    s=$(median "$W/small" 1); l=$(median "$W/large" 1)
-    echo "growth: $(awk -v s="$s" -v l="$l" 'BEGIN {printf "%.2f", (l / 30600) / (s / 990)}')x time per object at 30,600 vs 990 objects (target <= 1.5): ${s} s and ${l} s"
-  fi
 } | tee "$OUT"

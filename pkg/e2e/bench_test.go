@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,7 +13,7 @@ import (
 
 // TestBenchSmoke runs the whole-process benchmark on a tiny input: it is
 // not a measurement (CI machines are noisy; make bench is), only proof that
-// make bench works and reports every figure.
+// make bench works and reports every figure, for both data sets.
 func TestBenchSmoke(t *testing.T) {
 	tool(t, "KUSTOMIZE") // an end-to-end test: only under make test / make e2e
 	if _, err := exec.LookPath("/usr/bin/time"); err != nil {
@@ -20,8 +22,14 @@ func TestBenchSmoke(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "results.txt")
 	stdout, stderr, err := runCmd(t, repoRoot(t), nil, "scripts/bench.sh", "-quick", "-out", out)
 	require.NoError(t, err, stderr)
-	for _, want := range []string{"post-renderer / do-nothing kyaml: wall", "KRM function / do-nothing kyaml:  wall", "tierwall report:"} {
+	for _, want := range []string{"realistic: post-renderer / do-nothing kyaml: wall", "realistic: KRM function / do-nothing kyaml:  wall",
+		"realistic: tierwall report:", "simple: post-renderer / do-nothing kyaml: wall", "simple: KRM function / do-nothing kyaml:  wall"} {
 		assert.Contains(t, stdout, want)
 	}
-	assert.FileExists(t, out)
+	// Realistic first: it is the set the targets are read on.
+	assert.Less(t, strings.Index(stdout, "== realistic set"), strings.Index(stdout, "== simple set"))
+	assert.NotContains(t, stdout, "== realistic set: 0 objects")
+	written, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, stdout, string(written))
 }
