@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/bench"
 	"github.com/tierwall/tierwall/pkg/postrender"
 )
 
@@ -72,6 +73,25 @@ func BenchmarkRender(b *testing.B) {
 	for _, n := range []int{900, 9000} {
 		in := bigStream(n)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for i := 0; i < b.N; i++ {
+				if _, _, err := postrender.Render(in, spec); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRenderRealistic runs the post-renderer on the realistic data set
+// at 3,010 and 9,017 objects (15 and 50 namespaces); time per object should
+// stay flat.
+func BenchmarkRenderRealistic(b *testing.B) {
+	spec, _, err := v1alpha1.Load(nil)
+	require.NoError(b, err)
+	for _, size := range [][2]int{{15, 22}, {50, 20}} {
+		in := bench.Realistic(size[0], size[1], false)
+		b.Run(fmt.Sprint(bench.RealisticCount(size[0], size[1])), func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
 			for i := 0; i < b.N; i++ {
 				if _, _, err := postrender.Render(in, spec); err != nil {
