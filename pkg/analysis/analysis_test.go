@@ -199,6 +199,7 @@ func TestVirtualEndpointsFollowTheConfig(t *testing.T) {
 		"virtual kube-system/kube-dns",
 		"virtual monitoring/prometheus",
 		"external billing",
+		"external control-plane",
 		"external dns 169.254.20.10/32",
 		"external internet",
 		"external kube-apiserver",

@@ -146,7 +146,7 @@ func (m *Model) ciliumPeers(r *yaml.Node, dir string, bad func(string, string, .
 	for _, e := range manifest.Items(r, dir+"Entities") {
 		switch e.Value {
 		case "kube-apiserver":
-			apis := parsePrefixes(m.Spec.KubeAPI.CIDRs)
+			apis := parsePrefixes(m.Spec.Cluster.APIServer.CIDRs)
 			if len(apis) == 0 {
 				apis = []netip.Prefix{DefaultAPIServerAddr}
 			}

@@ -28,6 +28,10 @@ var InternetAddr = netip.MustParseAddr("8.8.8.8")
 // not set: the kubernetes Service ClusterIP of a kubeadm cluster.
 var DefaultAPIServerAddr = netip.MustParsePrefix("10.96.0.1/32")
 
+// DefaultControlPlaneAddr stands for the control plane calling webhooks when
+// spec.cluster.controlPlane.cidrs is not set: a private node address.
+var DefaultControlPlaneAddr = netip.MustParsePrefix("10.0.0.2/32")
+
 // Kind says what an endpoint is.
 type Kind string
 
@@ -52,8 +56,10 @@ const (
 	RoleMonitoring = "monitoring"
 	RoleEntry      = "entry"
 	RoleAPIServer  = "kube-apiserver"
-	RoleInternet   = "internet"
-	RoleCIDR       = "cidr"
+	// RoleControlPlane is where the API server calls webhooks from.
+	RoleControlPlane = "control-plane"
+	RoleInternet     = "internet"
+	RoleCIDR         = "cidr"
 )
 
 // Namespace is a namespace of the input, or one that a virtual endpoint
@@ -147,12 +153,13 @@ func (e *Endpoint) Describe() string {
 }
 
 var roleText = map[string]string{
-	RoleDNS:        "cluster DNS",
-	RoleMonitoring: "Prometheus",
-	RoleEntry:      "tier entry",
-	RoleAPIServer:  "API server",
-	RoleInternet:   "public addresses",
-	RoleCIDR:       "address range",
+	RoleDNS:          "cluster DNS",
+	RoleControlPlane: "the control plane (webhook calls)",
+	RoleMonitoring:   "Prometheus",
+	RoleEntry:        "tier entry",
+	RoleAPIServer:    "API server",
+	RoleInternet:     "public addresses",
+	RoleCIDR:         "address range",
 }
 
 // NamedCIDR is an address range with a name, shown as a peer.
@@ -355,9 +362,18 @@ func (m *Model) addVirtual() {
 	if spec.Tiers.Enabled != nil && *spec.Tiers.Enabled {
 		for _, p := range spec.Tiers.Entry {
 			if p.Namespace != "" && p.CIDR == "" {
-				m.addVirtualPod(RoleEntry, p.Namespace, "ingress-controller", p.PodLabels, nil)
+				l := p.PodLabels
+				if len(l) == 0 && p.Namespace == "ingress-nginx" {
+					// The controller's pods carry its chart's labels, which the
+					// class-based Ingress allows select.
+					l = map[string]string{"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}
+				}
+				m.addVirtualPod(RoleEntry, p.Namespace, "ingress-controller", l, nil)
 			}
 		}
+	}
+	for _, c := range spec.Inference.IngressClasses {
+		m.addVirtualPod(RoleEntry, c.Namespace, "ingress-"+c.Name, c.PodLabels, nil)
 	}
 }
 
@@ -396,7 +412,7 @@ func (m *Model) addExternal(named []NamedCIDR) {
 	}
 	add(RoleInternet, "internet", netip.PrefixFrom(InternetAddr, 32))
 	spec := m.Spec
-	apis := parsePrefixes(spec.KubeAPI.CIDRs)
+	apis := parsePrefixes(spec.Cluster.APIServer.CIDRs)
 	if len(apis) == 0 {
 		apis = []netip.Prefix{DefaultAPIServerAddr}
 	}
@@ -406,6 +422,19 @@ func (m *Model) addExternal(named []NamedCIDR) {
 			name += " " + p.String()
 		}
 		add(RoleAPIServer, name, p)
+	}
+	{
+		cps := parsePrefixes(spec.Cluster.ControlPlane.CIDRs)
+		if len(cps) == 0 {
+			cps = []netip.Prefix{DefaultControlPlaneAddr}
+		}
+		for _, p := range cps {
+			name := "control-plane"
+			if len(cps) > 1 {
+				name += " " + p.String()
+			}
+			add(RoleControlPlane, name, p)
+		}
 	}
 	for _, p := range parsePrefixes(spec.DNS.CIDRs) {
 		add(RoleDNS, "dns "+p.String(), p)

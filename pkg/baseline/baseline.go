@@ -73,7 +73,10 @@ type scrape struct {
 func (d *deriver) ingressDenied() bool { return *d.spec.DefaultDeny.Ingress }
 func (d *deriver) egressDenied() bool  { return *d.spec.DefaultDeny.Egress }
 
-func (d *deriver) add(g policy.Generated) { d.out = append(d.out, g) }
+func (d *deriver) add(g policy.Generated) {
+	g.Policy.Annotations[manifest.SourceAnnotation] = "baseline"
+	d.out = append(d.out, g)
+}
 
 func (d *deriver) defaultDeny(ns scope.Namespace) {
 	var types []networkingv1.PolicyType
@@ -367,11 +370,11 @@ func (d *deriver) kubeAPI(ns scope.Namespace) {
 		return // a policy selecting no pod of this namespace
 	}
 	var peers []networkingv1.NetworkPolicyPeer
-	for _, c := range k.CIDRs {
+	for _, c := range d.spec.Cluster.APIServer.CIDRs {
 		peers = append(peers, policy.CIDR(c))
 	}
 	var ports []networkingv1.NetworkPolicyPort
-	for _, p := range k.Ports {
+	for _, p := range d.spec.Cluster.APIServer.Ports {
 		ports = append(ports, policy.Port("TCP", p))
 	}
 	who := "every pod"
@@ -380,7 +383,7 @@ func (d *deriver) kubeAPI(ns scope.Namespace) {
 	}
 	g := policy.New(ns.Name, KubeAPIName, k.PodLabels, fmt.Sprintf(
 		"config spec.kubeAPI: %s may reach the API server at %s on TCP port %s (endpoint addresses for CNIs that enforce after DNAT, the Service ClusterIP for those that enforce before)",
-		who, strings.Join(k.CIDRs, ", "), portList(k.Ports)))
+		who, strings.Join(d.spec.Cluster.APIServer.CIDRs, ", "), portList(d.spec.Cluster.APIServer.Ports)))
 	g.Policy.Spec.PolicyTypes = []networkingv1.PolicyType{policy.Egress}
 	g.Policy.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{{To: peers, Ports: ports}}
 	d.add(g)

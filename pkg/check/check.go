@@ -18,7 +18,11 @@ import (
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/scope"
+	"github.com/tierwall/tierwall/pkg/service"
+	"github.com/tierwall/tierwall/pkg/workload"
 )
 
 // Check names, the "check" tag of each finding.
@@ -35,6 +39,17 @@ const (
 	UnknownNamedPort = "unknown-named-port"
 	ServicePort      = "service-port"
 	InClusterIPBlock = "in-cluster-ipblock"
+	// NeedsAPI: a workload bound by RBAC with a token mounted cannot reach
+	// the API server.
+	NeedsAPI = "needs-api"
+	// WebhookUnreachable: the control plane cannot call a webhook's pods.
+	WebhookUnreachable = "webhook-unreachable"
+	// The deliberately wide defaults of the plumbing (warnings, errors under
+	// strict): see package plumbing.
+	APIEgressUnscoped  = plumbing.WideAPIEgress
+	OpenWebhookPort    = plumbing.WideWebhook
+	ProxyEgressAllPods = plumbing.WideProxyEgress
+	NodeEgressUnscoped = plumbing.WideNodeEgress
 )
 
 // DefaultClusterCIDRs are the usual pod and Service ranges, used when the
@@ -49,6 +64,11 @@ type Options struct {
 	// inside one is an error. Defaults to DefaultClusterCIDRs, and then a
 	// warning.
 	ClusterCIDRs []netip.Prefix
+	// Needs are the plumbing needs of the input (package plumbing), each
+	// verified through the analysis. Objects reads them itself.
+	Needs []plumbing.Need
+	// Strict makes the deliberately wide defaults errors.
+	Strict bool
 }
 
 // Objects builds the model of a final object set and checks it: the entry
@@ -56,12 +76,42 @@ type Options struct {
 // policies).
 func Objects(objs []manifest.Object, spec *v1alpha1.Spec, opts Options) framework.Results {
 	m, _ := analysis.New(objs, analysis.Options{Spec: spec})
+	if opts.Needs == nil {
+		opts.Needs = ReadNeeds(objs, m.Spec)
+	}
 	return Run(m, opts)
+}
+
+// ReadNeeds reads the plumbing needs of an object set (API access through
+// RBAC, webhooks) for Options.Needs.
+func ReadNeeds(objs []manifest.Object, spec *v1alpha1.Spec) []plumbing.Need {
+	set, _ := scope.Find(spec, objs)
+	extra := workload.ConfigKinds(spec.WorkloadKinds)
+	var ws []workload.Workload
+	var ss []service.Service
+	for _, o := range objs {
+		if o.LocalConfig() || o.ManagedByTierwall() {
+			continue
+		}
+		ns, ok := set.Of[o.Index]
+		if !ok {
+			continue
+		}
+		if w, ok := workload.Extract(o, ns, extra); ok {
+			ws = append(ws, w)
+		} else if s, ok := service.Extract(o, ns); ok {
+			ss = append(ss, s)
+		}
+	}
+	return plumbing.Derive(plumbing.Input{Spec: spec, Set: set, Objects: objs, Workloads: ws, Services: ss}).Needs
 }
 
 // Run checks a model and returns the findings, sorted (errors first).
 func Run(m *analysis.Model, opts Options) framework.Results {
-	c := &checker{m: m, clusterSev: result.Error, cluster: opts.ClusterCIDRs}
+	c := &checker{m: m, clusterSev: result.Error, cluster: opts.ClusterCIDRs, wideSev: result.Warning}
+	if opts.Strict || m.Spec.Check.Strict {
+		c.wideSev = result.Error
+	}
 	if len(c.cluster) == 0 {
 		c.clusterSev = result.Warning
 		for _, s := range DefaultClusterCIDRs {
@@ -74,6 +124,7 @@ func Run(m *analysis.Model, opts Options) framework.Results {
 		c.out = append(c.out, &r)
 	}
 	c.workloads()
+	c.needs(opts.Needs)
 	for _, p := range m.Policies {
 		c.selectsNoPod(p)
 		for _, r := range append(append([]*analysis.Rule{}, p.IngressRules...), p.EgressRules...) {
@@ -91,6 +142,7 @@ type checker struct {
 	cluster    []netip.Prefix
 	clusterSev framework.Severity
 	out        framework.Results
+	wideSev    framework.Severity
 	// podsByNS indexes the pods (workloads and virtual ones) by namespace.
 	podsByNS map[string][]*analysis.Endpoint
 }
@@ -218,6 +270,9 @@ func (c *checker) selectsNoPod(p *analysis.Policy) {
 	if p.SelectsAll() {
 		return
 	}
+	if hasSource(p, plumbing.SourceGateway) {
+		return // a Gateway's pods are deployed by its implementation, never in the input
+	}
 	matched, hostNet := 0, 0
 	if c.podsByNS == nil {
 		c.podsByNS = map[string][]*analysis.Endpoint{}
@@ -266,6 +321,21 @@ func (c *checker) openRule(r *analysis.Rule) {
 	if !r.AllPorts() {
 		on = "on " + rulePorts(r)
 	}
+	wide := wideIDs(p)
+	switch {
+	case r.Direction == analysis.Egress && wide[APIEgressUnscoped]:
+		c.add(APIEgressUnscoped, c.wideSev, policyRef(p), r.Field(),
+			"NetworkPolicy %s: %s lets its pods reach the API server at any address %s, since the API server's addresses are not configured: set spec.cluster.apiServer.cidrs to narrow it", p.Ref(), r.Field(), on)
+		return
+	case r.Direction == analysis.Egress && wide[NodeEgressUnscoped]:
+		c.add(NodeEgressUnscoped, c.wideSev, policyRef(p), r.Field(),
+			"NetworkPolicy %s: %s lets its pods reach a node-local agent at any address %s, since the nodes' addresses are not configured: set spec.cluster.nodeCIDRs to narrow it", p.Ref(), r.Field(), on)
+		return
+	case r.Direction == analysis.Ingress && wide[OpenWebhookPort]:
+		c.add(OpenWebhookPort, c.wideSev, policyRef(p), r.Field(),
+			"NetworkPolicy %s: %s admits every source %s so that the control plane can call the webhook, since its addresses are not configured: any pod or host that reaches it may call the webhook directly; set spec.cluster.controlPlane.cidrs", p.Ref(), r.Field(), on)
+		return
+	}
 	if r.Direction == analysis.Ingress {
 		c.add(OpenRule, result.Error, policyRef(p), r.Field(),
 			"NetworkPolicy %s: %s has no from, so it admits every source, in the cluster and outside it, %s; name the peers", p.Ref(), r.Field(), on)
@@ -303,7 +373,10 @@ func (c *checker) peers(r *analysis.Rule) {
 	for i, peer := range r.Peers {
 		field := fmt.Sprintf("%s[%d]", r.PeersField(), i)
 		if cidr, except, ok := r.Block(i); ok {
-			if cidr.Bits() == 0 && len(except) == 0 && !c.exposed(r) {
+			if cidr.Bits() == 0 && len(except) == 0 && wideIDs(p)[APIEgressUnscoped] {
+				c.add(APIEgressUnscoped, c.wideSev, policyRef(p), field+".ipBlock",
+					"NetworkPolicy %s: ipBlock %s lets its pods reach the API server at any address on %s, since the API server's addresses are not configured: set spec.cluster.apiServer.cidrs to narrow it", p.Ref(), peer.IPBlock.CIDR, rulePorts(r))
+			} else if cidr.Bits() == 0 && len(except) == 0 && !c.exposed(r) {
 				c.add(WholeInternet, result.Error, policyRef(p), field+".ipBlock",
 					"NetworkPolicy %s: ipBlock %s without except is every address: the internet, private networks, the cloud metadata endpoint 169.254.169.254 and, on many CNIs, every pod and node; except the private and link-local ranges or name the ranges needed",
 					p.Ref(), peer.IPBlock.CIDR)
@@ -313,7 +386,10 @@ func (c *checker) peers(r *analysis.Rule) {
 		}
 		switch {
 		case peer.PodSelector == nil && peer.NamespaceSelector != nil:
-			if empty(peer.NamespaceSelector.MatchLabels, len(peer.NamespaceSelector.MatchExpressions)) && r.AllPorts() {
+			if empty(peer.NamespaceSelector.MatchLabels, len(peer.NamespaceSelector.MatchExpressions)) && r.AllPorts() && wideIDs(p)[ProxyEgressAllPods] {
+				c.add(ProxyEgressAllPods, c.wideSev, policyRef(p), field+".namespaceSelector",
+					"NetworkPolicy %s: an ingress controller may reach every pod of every namespace on every port, since its backends belong to other releases (their own policies narrow it)", p.Ref())
+			} else if empty(peer.NamespaceSelector.MatchLabels, len(peer.NamespaceSelector.MatchExpressions)) && r.AllPorts() {
 				c.add(AllNamespaces, result.Warning, policyRef(p), field+".namespaceSelector",
 					"NetworkPolicy %s: namespaceSelector {} alone is every pod of every namespace, on every port; add a podSelector in the same entry or ports", p.Ref())
 			} else if nsOnly < 0 {
@@ -340,7 +416,7 @@ func (c *checker) inCluster(r *analysis.Rule, field string, cidr netip.Prefix) {
 	if cidr.Bits() == 0 || r.Policy.Cilium {
 		return // Cilium's entities stand for cluster addresses on purpose
 	}
-	for _, s := range append(append([]string{}, c.m.Spec.KubeAPI.CIDRs...), c.m.Spec.DNS.CIDRs...) {
+	for _, s := range append(append([]string{}, c.m.Spec.Cluster.APIServer.CIDRs...), c.m.Spec.DNS.CIDRs...) {
 		if q, err := netip.ParsePrefix(s); err == nil && q.Masked() == cidr {
 			return
 		}
@@ -509,6 +585,11 @@ func (c *checker) exposed(r *analysis.Rule) bool {
 	if r.Direction != analysis.Ingress {
 		return false
 	}
+	// The pods of a proxy (an ingress controller, a Gateway's pods) are
+	// exposed by what they are.
+	if hasSource(r.Policy, plumbing.SourceGateway) || hasSource(r.Policy, plumbing.SourceController) {
+		return true
+	}
 	selected := c.m.Selected(r.Policy)
 	if len(selected) == 0 {
 		return false
@@ -529,4 +610,77 @@ func (c *checker) exposed(r *analysis.Rule) bool {
 		}
 	}
 	return true
+}
+
+// wideIDs returns the deliberately wide defaults a generated policy holds.
+func wideIDs(p *analysis.Policy) map[string]bool {
+	if !p.Object.ManagedByTierwall() {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, id := range strings.Split(p.Object.Annotations[manifest.WideAnnotation], ",") {
+		if id != "" {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// needs verifies each plumbing need through the analysis: a workload bound
+// by RBAC reaches the API server, the control plane reaches each webhook.
+func (c *checker) needs(needs []plumbing.Need) {
+	if len(needs) == 0 {
+		return
+	}
+	byKey := map[string]*analysis.Endpoint{}
+	var apis, cps []*analysis.Endpoint
+	for _, e := range c.m.Endpoints {
+		switch {
+		case e.Kind == analysis.Workload:
+			byKey[e.Namespace+"/"+e.WorkloadKind+"/"+e.Name] = e
+		case e.Role == analysis.RoleAPIServer:
+			apis = append(apis, e)
+		case e.Role == analysis.RoleControlPlane:
+			cps = append(cps, e)
+		}
+	}
+	for _, n := range needs {
+		e := byKey[n.Workload.Namespace+"/"+n.Workload.Kind+"/"+n.Workload.Name]
+		if e == nil || e.HostNetwork {
+			continue
+		}
+		what := e.WorkloadKind + " " + e.String()
+		switch n.Kind {
+		case plumbing.NeedAPI:
+			ok := false
+			for _, a := range apis {
+				v := c.m.Between(e, a)
+				for _, p := range c.m.Spec.Cluster.APIServer.Ports {
+					ok = ok || v.Ports.Contains("TCP", p)
+				}
+			}
+			if !ok {
+				c.add(NeedsAPI, result.Error, workloadRef(e), labelsField(e),
+					"%s needs the API server (%s) but no policy lets it reach the API server on TCP %s: its controllers and clients will fail; turn spec.inference.rbac on, or allow it (spec.kubeAPI with podLabels, or annotation %s: \"true\")",
+					what, n.Why, ports(c.m.Spec.Cluster.APIServer.Ports), plumbing.NeedsAPIAnnot)
+			}
+		case plumbing.NeedWebhook:
+			for _, p := range n.Ports {
+				ok := false
+				for _, cp := range cps {
+					ok = ok || c.m.Between(cp, e).Ports.Contains(p.Protocol, p.Port)
+				}
+				if !ok {
+					c.add(WebhookUnreachable, result.Error, workloadRef(e), labelsField(e),
+						"%s serves a webhook (%s) but no policy admits the control plane to %s/%d: every API request the webhook intercepts will fail or skip it; turn spec.inference.webhooks on or set spec.cluster.controlPlane.cidrs",
+						what, n.Why, p.Protocol, p.Port)
+				}
+			}
+		}
+	}
+}
+
+// hasSource reports whether a generated policy's rules come from a source.
+func hasSource(p *analysis.Policy, source string) bool {
+	return p.Object.ManagedByTierwall() && strings.Contains(","+p.Object.Annotations[manifest.SourceAnnotation]+",", ","+source+",")
 }

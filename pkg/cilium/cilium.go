@@ -156,11 +156,33 @@ func Render(in Input) ([]emit.Object, framework.Results) {
 			s.ep.Selector, "egress", rules))
 	}
 
+	// Workloads that need the API server (plumbing), as the kube-apiserver
+	// entity: ipBlocks do not match the API server's node addresses under
+	// Cilium's default policy-cidr-match-mode.
+	apiSubjects := map[string]bool{}
+	for _, e := range in.Edges {
+		if !e.APIServer || !egressDenied || !e.From.Selectable() || !in.InScope(e.From.Namespace) {
+			continue
+		}
+		key := e.From.Namespace + "/" + e.From.Name + "/" + graph.Labels(e.From.Selector)
+		if apiSubjects[key] {
+			continue
+		}
+		apiSubjects[key] = true
+		o := object(e.From.Namespace, e.From.Name+"-kube-api",
+			fmt.Sprintf("cilium flavour: %s reaches the API server as the kube-apiserver entity on %s: %s", e.From.Describe(), graph.PortsString(e.Ports), e.Reason),
+			e.From.Selector, "egress", []*yaml.Node{emit.Mapping(
+				"toEntities", emit.Seq(emit.Str("kube-apiserver")),
+				"toPorts", emit.Seq(emit.Mapping("ports", ports(e.Ports, false))),
+			)})
+		out = append(out, o)
+	}
+
 	// The API server as the kube-apiserver entity.
 	k := in.Spec.KubeAPI
 	if k.Enabled && egressDenied {
 		var ps []networkingv1.NetworkPolicyPort
-		for _, p := range k.Ports {
+		for _, p := range in.Spec.Cluster.APIServer.Ports {
 			ps = append(ps, policy.Port("TCP", p))
 		}
 		for _, ns := range in.Namespaces {
@@ -172,7 +194,7 @@ func Render(in Input) ([]emit.Object, framework.Results) {
 				who = "pods " + graph.Labels(k.PodLabels)
 			}
 			out = append(out, object(ns, "allow-kube-api",
-				fmt.Sprintf("config spec.kubeAPI, cilium flavour: %s may reach the API server as the kube-apiserver entity on TCP %s (no CIDRs to keep up to date)", who, portNumbers(k.Ports)),
+				fmt.Sprintf("config spec.kubeAPI, cilium flavour: %s may reach the API server as the kube-apiserver entity on TCP %s (no CIDRs to keep up to date)", who, portNumbers(in.Spec.Cluster.APIServer.Ports)),
 				k.PodLabels, "egress", []*yaml.Node{emit.Mapping(
 					"toEntities", emit.Seq(emit.Str("kube-apiserver")),
 					"toPorts", emit.Seq(emit.Mapping("ports", ports(ps, false))),

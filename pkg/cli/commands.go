@@ -14,6 +14,7 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/check"
+	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/report"
 	"github.com/tierwall/tierwall/pkg/result"
 )
@@ -137,18 +138,24 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // model reads the input and builds its model; nil and an exit code on error.
 func model(c commonFlags, paths []string, stdin io.Reader, stderr io.Writer, cmd string) (*analysis.Model, int) {
+	m, _, code := modelAndObjects(c, paths, stdin, stderr, cmd)
+	return m, code
+}
+
+// modelAndObjects is model, also returning the objects read.
+func modelAndObjects(c commonFlags, paths []string, stdin io.Reader, stderr io.Writer, cmd string) (*analysis.Model, []manifest.Object, int) {
 	opts, err := c.analysisOptions()
 	if err != nil {
 		fmt.Fprintf(stderr, "tierwall %s: %v\n", cmd, err)
-		return nil, 2
+		return nil, nil, 2
 	}
 	objs, err := readObjects(paths, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "tierwall %s: %v\n", cmd, err)
-		return nil, 1
+		return nil, nil, 1
 	}
 	m, _ := analysis.New(objs, opts)
-	return m, 0
+	return m, objs, 0
 }
 
 // checkConfig is what tierwall check was asked to do.
@@ -158,6 +165,7 @@ type checkConfig struct {
 	format       string
 	clusterCIDRs []netip.Prefix
 	paths        []string
+	strict       bool
 }
 
 func parseCheckArgs(args []string, stderr io.Writer) (checkConfig, error) {
@@ -167,6 +175,7 @@ func parseCheckArgs(args []string, stderr io.Writer) (checkConfig, error) {
 	failOn := fs.String("fail-on", "error", "lowest severity that fails the check: error or warning")
 	fs.StringVar(&c.format, "o", "text", "output format: text (one line per finding) or yaml (KRM results)")
 	fs.StringVar(&c.format, "output", "text", "same as -o")
+	fs.BoolVar(&c.strict, "strict", false, "report the deliberately wide defaults (API egress without addresses, open webhook ports, proxy egress to every pod) as errors")
 	var cidrs stringList
 	fs.Var(&cidrs, "cluster-cidr", "a pod or Service range of the cluster (repeatable); defaults to the usual kubeadm and k3s ranges, with warnings only")
 	paths, err := parseArgs(fs, args)
@@ -204,11 +213,11 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tierwall check: %v\n", err)
 		return 2
 	}
-	m, code := model(cfg.commonFlags, cfg.paths, stdin, stderr, "check")
+	m, objs, code := modelAndObjects(cfg.commonFlags, cfg.paths, stdin, stderr, "check")
 	if m == nil {
 		return code
 	}
-	rs := check.Run(m, check.Options{ClusterCIDRs: cfg.clusterCIDRs})
+	rs := check.Run(m, check.Options{ClusterCIDRs: cfg.clusterCIDRs, Needs: check.ReadNeeds(objs, m.Spec), Strict: cfg.strict})
 	counts := map[framework.Severity]int{}
 	for _, r := range rs {
 		counts[r.Severity]++

@@ -27,6 +27,11 @@ const (
 	Pods
 	// CIDR is an address range.
 	CIDR
+	// Anywhere is every source or destination, in the cluster and outside
+	// it: a rule without from or to, limited by its ports. Used only for
+	// needs whose peer cannot be written portably (the API server on an
+	// unknown CNI, the control plane without addresses, a node-local agent).
+	Anywhere
 )
 
 // Endpoint is one end of an edge.
@@ -67,6 +72,11 @@ func (e Endpoint) Describe() string {
 	switch e.Kind {
 	case Workload:
 		return fmt.Sprintf("%s %s/%s", e.Workload.Kind, ns, e.Workload.Name)
+	case Anywhere:
+		if e.Name != "" {
+			return e.Name
+		}
+		return "any address"
 	case CIDR:
 		if len(e.Except) > 0 {
 			return fmt.Sprintf("%s except %s", e.CIDR, strings.Join(e.Except, ","))
@@ -102,6 +112,22 @@ type Edge struct {
 	// SkipIngress leaves the ingress side of the edge out of the plain
 	// NetworkPolicies (an L7 rule covers it).
 	SkipIngress bool
+	// Source names what the edge was read from (rbac, webhook, ...), for the
+	// tierwall.io/source annotation; "" writes none.
+	Source string
+	// Policy, when set, puts the edge in a policy of its own named
+	// <subject>-<Policy> instead of <subject>-ingress or <subject>-egress.
+	Policy string
+	// Wide is the check id of a deliberately wide default (a rule without
+	// peers, egress to every pod), written to the tierwall.io/wide
+	// annotation so that check reports it under that id.
+	Wide string
+	// APIServer marks an edge to the API server: the cilium flavour writes
+	// it as the kube-apiserver entity instead.
+	APIServer bool
+	// SkipEgress leaves the egress side out (a source whose egress is not
+	// ours to open, such as the ingress-controller pods of another release).
+	SkipEgress bool
 }
 
 // HTTPRule is one allowed HTTP request (regular expressions; empty is any).
@@ -111,6 +137,9 @@ type HTTPRule struct {
 
 // Same reports whether two endpoints select the same pods or addresses.
 func Same(a, b Endpoint) bool {
+	if a.Kind == Anywhere || b.Kind == Anywhere {
+		return a.Kind == b.Kind
+	}
 	return a.Kind == b.Kind && a.Namespace == b.Namespace && Labels(a.Selector) == Labels(b.Selector) &&
 		(a.NamespaceLabels == nil) == (b.NamespaceLabels == nil) && Labels(a.NamespaceLabels) == Labels(b.NamespaceLabels) &&
 		a.CIDR == b.CIDR && strings.Join(a.Except, ",") == strings.Join(b.Except, ",")

@@ -3,11 +3,13 @@ package graph
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
+	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
 )
@@ -18,6 +20,11 @@ type Options struct {
 	IngressDenied, EgressDenied bool
 	// InScope reports whether tierwall writes policies in a namespace.
 	InScope func(ns string) bool
+	// SkipAPIServer leaves out the egress of edges to the API server (the
+	// cilium flavour writes them as the kube-apiserver entity).
+	SkipAPIServer bool
+	// Hooks makes the policies of Helm hook pods hooks themselves.
+	Hooks bool
 }
 
 type direction int
@@ -28,15 +35,15 @@ const (
 )
 
 type subjectKey struct {
-	ns, name, selector string
+	ns, name, selector, policy string
 }
 
 type subject struct {
 	ep    Endpoint
 	dir   direction
 	rules map[string]*ruleAcc
-	// reasons, deduplicated.
-	reasons map[string]bool
+	// reasons, sources and wide check ids, deduplicated.
+	reasons, sources, wide map[string]bool
 }
 
 type ruleAcc struct {
@@ -51,8 +58,8 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 	var results framework.Results
 	subjects := map[subjectKey]*[2]*subject{}
 	var order []subjectKey
-	get := func(ep Endpoint, dir direction) *subject {
-		k := subjectKey{ns: ep.Namespace, name: ep.Name, selector: Labels(ep.Selector)}
+	get := func(ep Endpoint, dir direction, pol string) *subject {
+		k := subjectKey{ns: ep.Namespace, name: ep.Name, selector: Labels(ep.Selector), policy: pol}
 		pair, ok := subjects[k]
 		if !ok {
 			pair = &[2]*subject{}
@@ -60,11 +67,18 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 			order = append(order, k)
 		}
 		if pair[dir] == nil {
-			pair[dir] = &subject{ep: ep, dir: dir, rules: map[string]*ruleAcc{}, reasons: map[string]bool{}}
+			pair[dir] = &subject{ep: ep, dir: dir, rules: map[string]*ruleAcc{}, reasons: map[string]bool{}, sources: map[string]bool{}, wide: map[string]bool{}}
 		}
 		return pair[dir]
 	}
-	add := func(s *subject, peer networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort, reason string) {
+	add := func(s *subject, peer networkingv1.NetworkPolicyPeer, e Edge) {
+		ports, reason := e.Ports, e.Reason
+		if e.Source != "" {
+			s.sources[e.Source] = true
+		}
+		if e.Wide != "" {
+			s.wide[e.Wide] = true
+		}
 		ports = policy.SortPorts(append([]networkingv1.NetworkPolicyPort{}, ports...))
 		// Peers of different shapes never share a rule: a namespace-only peer
 		// beside a pod-only peer reads like the classic split-selector bug.
@@ -80,14 +94,14 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 	for _, e := range edges {
 		if opt.IngressDenied && e.To.Selectable() && opt.InScope(e.To.Namespace) && e.HTTP == nil && !e.SkipIngress {
 			if peer, ok := peerFor(e.From, e.To.Namespace); ok {
-				add(get(e.To, ingress), peer, e.Ports, e.Reason)
+				add(get(e.To, ingress, e.Policy), peer, e)
 			} else {
 				results = append(results, unnamedWarning(e))
 			}
 		}
-		if opt.EgressDenied && e.From.Selectable() && opt.InScope(e.From.Namespace) {
+		if opt.EgressDenied && e.From.Selectable() && opt.InScope(e.From.Namespace) && !e.SkipEgress && !(e.APIServer && opt.SkipAPIServer) {
 			if peer, ok := peerFor(e.To, e.From.Namespace); ok {
-				add(get(e.From, egress), peer, e.Ports, e.Reason)
+				add(get(e.From, egress, e.Policy), peer, e)
 			} else {
 				results = append(results, unnamedWarning(e))
 			}
@@ -100,7 +114,7 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 			if s == nil {
 				continue
 			}
-			out = append(out, s.policy(names[k], direction(dir)))
+			out = append(out, s.policy(names[k], k.policy, direction(dir), opt.Hooks))
 		}
 	}
 	return out, results
@@ -117,12 +131,20 @@ func unnamedWarning(e Edge) *framework.Result {
 func policyNames(subjects map[subjectKey]*[2]*subject) map[subjectKey]string {
 	count := map[string]int{}
 	for k := range subjects {
-		count[k.ns+"/"+k.name]++
+		if k.policy == "" {
+			count[k.ns+"/"+k.name]++
+		}
+	}
+	// A policy of its own is named like its subject's ordinary policies.
+	for k := range subjects {
+		if k.policy != "" {
+			count[k.ns+"/"+k.name] = max(count[k.ns+"/"+k.name], 1)
+		}
 	}
 	names := map[subjectKey]string{}
 	for k, pair := range subjects {
 		name := k.name
-		if count[k.ns+"/"+k.name] > 1 {
+		if count[k.ns+"/"+k.name] > 1 && (k.policy == "" || sharesName(subjects, k)) {
 			ep := pair[0]
 			if ep == nil {
 				ep = pair[1]
@@ -138,14 +160,28 @@ func policyNames(subjects map[subjectKey]*[2]*subject) map[subjectKey]string {
 	return names
 }
 
+// sharesName reports whether another subject of k's namespace and name with
+// its own ordinary policies has another selector.
+func sharesName(subjects map[subjectKey]*[2]*subject, k subjectKey) bool {
+	for o := range subjects {
+		if o.ns == k.ns && o.name == k.name && o.selector != k.selector {
+			return true
+		}
+	}
+	return false
+}
+
 func shortHash(s string) string {
 	return strings.TrimPrefix(policy.Name(strings.Repeat("x", 64)+s), strings.Repeat("x", 54)+"-")
 }
 
-func (s *subject) policy(name string, dir direction) policy.Generated {
+func (s *subject) policy(name, pol string, dir direction, hooks bool) policy.Generated {
 	suffix, verb := "-ingress", "may be reached by"
 	if dir == egress {
 		suffix, verb = "-egress", "may reach"
+	}
+	if pol != "" {
+		suffix = "-" + pol
 	}
 	reasons := make([]string, 0, len(s.reasons))
 	for r := range s.reasons {
@@ -154,6 +190,15 @@ func (s *subject) policy(name string, dir direction) policy.Generated {
 	sort.Strings(reasons)
 	g := policy.New(s.ep.Namespace, name+suffix, s.ep.Selector, fmt.Sprintf(
 		"least privilege for %s: it %s only what these allow: %s", s.ep.Describe(), verb, strings.Join(reasons, "; ")))
+	if len(s.sources) > 0 {
+		g.Policy.Annotations[manifest.SourceAnnotation] = joinKeys(s.sources)
+	}
+	if len(s.wide) > 0 {
+		g.Policy.Annotations[manifest.WideAnnotation] = joinKeys(s.wide)
+	}
+	if w := s.ep.Workload; w != nil && hooks {
+		hookAnnotations(g.Policy.Annotations, w.Object.Annotations)
+	}
 	keys := make([]string, 0, len(s.rules))
 	for k := range s.rules {
 		keys = append(keys, k)
@@ -166,9 +211,12 @@ func (s *subject) policy(name string, dir direction) policy.Generated {
 			pks = append(pks, pk)
 		}
 		sort.Strings(pks)
-		peers := make([]networkingv1.NetworkPolicyPeer, len(pks))
-		for i, pk := range pks {
-			peers[i] = r.peers[pk]
+		var peers []networkingv1.NetworkPolicyPeer
+		if _, any := r.peers[""]; !any {
+			peers = make([]networkingv1.NetworkPolicyPeer, len(pks))
+			for i, pk := range pks {
+				peers[i] = r.peers[pk]
+			}
 		}
 		if dir == ingress {
 			g.Policy.Spec.Ingress = append(g.Policy.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: peers, Ports: r.ports})
@@ -189,6 +237,8 @@ func (s *subject) policy(name string, dir direction) policy.Generated {
 // namespace.
 func peerFor(e Endpoint, ns string) (networkingv1.NetworkPolicyPeer, bool) {
 	switch {
+	case e.Kind == Anywhere:
+		return networkingv1.NetworkPolicyPeer{}, true // no peer: every source or destination
 	case e.Kind == CIDR:
 		return policy.CIDR(e.CIDR, e.Except...), true
 	case e.NamespaceLabels != nil:
@@ -233,6 +283,38 @@ func peerShape(p networkingv1.NetworkPolicyPeer) string {
 		return "ns+pod"
 	case p.NamespaceSelector != nil:
 		return "ns"
+	case p.PodSelector == nil:
+		return "any"
 	}
 	return "pod"
+}
+
+func joinKeys(m map[string]bool) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+// Helm hook annotations, read on hook workloads and written on their policies.
+const (
+	HookAnnotation             = "helm.sh/hook"
+	HookWeightAnnotation       = "helm.sh/hook-weight"
+	HookDeletePolicyAnnotation = "helm.sh/hook-delete-policy"
+)
+
+// hookAnnotations makes the policies of a Helm hook's pods hooks of the same
+// events, one weight lower, so that Helm creates them before the hook runs
+// (on install and on upgrade alike) and replaces them on the next run.
+func hookAnnotations(dst, workloadAnnotations map[string]string) {
+	events := workloadAnnotations[HookAnnotation]
+	if events == "" {
+		return
+	}
+	weight, _ := strconv.Atoi(strings.TrimSpace(workloadAnnotations[HookWeightAnnotation]))
+	dst[HookAnnotation] = events
+	dst[HookWeightAnnotation] = strconv.Itoa(weight - 1)
+	dst[HookDeletePolicyAnnotation] = "before-hook-creation"
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
 	"github.com/tierwall/tierwall/pkg/scope"
@@ -34,6 +35,8 @@ type Input struct {
 	// Resolve turns a configured peer into endpoints (package tier's
 	// resolver, so that peers mean the same everywhere).
 	Resolve func(p v1alpha1.Peer, ns, name string) []graph.Endpoint
+	// Classes resolves an Ingress's class to its controller's pods.
+	Classes *plumbing.Classes
 }
 
 // Output is the inferred edges and the findings.
@@ -51,6 +54,8 @@ type inferrer struct {
 	zoneKey  string
 	// unlabelled are the workloads already reported for having no labels.
 	unlabelled map[*workload.Workload]bool
+	// source names the inference source at work, for the edges' Source.
+	source string
 }
 
 // Derive infers every edge the enabled sources give.
@@ -85,21 +90,26 @@ func Derive(in Input) Output {
 		}
 		switch {
 		case o.Kind == "Ingress" && o.Group() == "networking.k8s.io" && inf.On(inf.Ingress):
+			x.source = "ingress"
 			x.ingress(o, ns)
 		case (o.Kind == "HTTPRoute" || o.Kind == "GRPCRoute" || o.Kind == "TCPRoute") && o.Group() == "gateway.networking.k8s.io" && inf.On(inf.Gateway):
+			x.source = "gateway-routes"
 			x.route(o, ns)
 		case o.Kind == "ServiceMonitor" && o.Group() == "monitoring.coreos.com" && inf.On(inf.Monitors):
+			x.source = "monitors"
 			x.serviceMonitor(o, ns)
 		case o.Kind == "PodMonitor" && o.Group() == "monitoring.coreos.com" && inf.On(inf.Monitors):
 			x.podMonitor(o, ns)
 		}
 	}
 	if inf.On(inf.LoadBalancer) {
+		x.source = "loadbalancer"
 		for i := range in.Services {
 			x.loadBalancer(&in.Services[i])
 		}
 	}
 	if inf.On(inf.References) {
+		x.source = "references"
 		for i := range in.Workloads {
 			x.references(&in.Workloads[i])
 		}
@@ -177,7 +187,7 @@ func (x *inferrer) toService(from graph.Endpoint, s *service.Service, ports []se
 		if len(pp) == 0 {
 			continue
 		}
-		x.out.Edges = append(x.out.Edges, graph.Edge{From: from, To: to, Ports: pp, Reason: fmt.Sprintf(
+		x.out.Edges = append(x.out.Edges, graph.Edge{From: from, To: to, Ports: pp, Source: x.source, Reason: fmt.Sprintf(
 			"inferred from %s: %s may reach %s on %s", reason, from.Describe(), to.Describe(), strings.Join(vias, ", "))})
 	}
 	if !matched {
@@ -219,7 +229,13 @@ func (x *inferrer) ingress(o manifest.Object, ns string) {
 			}
 		}
 	}
-	froms := x.peers(x.in.Spec.Inference.IngressControllers, ns, "ingress-controller")
+	froms, how, note := x.in.Classes.Entry(o, func(p v1alpha1.Peer) []graph.Endpoint { return x.in.Resolve(p, ns, "ingress-controller") })
+	if note != nil {
+		x.out.Results = append(x.out.Results, note)
+	}
+	if len(froms) == 0 {
+		return
+	}
 	for _, b := range backends {
 		name := manifest.String(b.node, "name")
 		s := x.lookupService(ns, name)
@@ -234,7 +250,7 @@ func (x *inferrer) ingress(o manifest.Object, ns string) {
 			continue
 		}
 		for _, from := range froms {
-			x.toService(from, s, []service.Port{p}, fmt.Sprintf("%s backend", o.Ref()), o, b.field)
+			x.toService(from, s, []service.Port{p}, fmt.Sprintf("%s backend, entered by the controller of %s", o.Ref(), how), o, b.field)
 		}
 	}
 }
@@ -416,7 +432,7 @@ func (x *inferrer) podMonitor(o manifest.Object, ns string) {
 				}
 			}
 			if len(pp) > 0 {
-				x.out.Edges = append(x.out.Edges, graph.Edge{From: x.prometheus(), To: to, Ports: pp, Reason: fmt.Sprintf(
+				x.out.Edges = append(x.out.Edges, graph.Edge{From: x.prometheus(), To: to, Ports: pp, Source: "monitors", Reason: fmt.Sprintf(
 					"inferred from %s: Prometheus may scrape %s on %s", o.Ref(), to.Describe(), graph.PortsString(pp))})
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/infer"
 	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
 	"github.com/tierwall/tierwall/pkg/scope"
@@ -47,6 +48,8 @@ type Output struct {
 	// Nodes are the Objects' nodes.
 	Nodes   []*yaml.Node
 	Results framework.Results
+	// Needs are the plumbing needs read from the input, for the checks.
+	Needs []plumbing.Need
 }
 
 // Run derives the policies for objs. It returns an error, and no policies,
@@ -91,11 +94,15 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 		defer close(done)
 		gen, baseRS = baseline.Derive(e.Spec, set, workloads)
 	}()
+	var needs []plumbing.Need
 	derived := tier.Derive(tier.Input{Spec: e.Spec, Set: set, Workloads: workloads, Services: services,
 		More: func(resolve tier.Resolver) ([]graph.Edge, framework.Results) {
-			inferred := infer.Derive(infer.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Resolve: resolve})
-			return inferred.Edges, inferred.Results
+			pl := plumbing.Derive(plumbing.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services})
+			needs = pl.Needs
+			inferred := infer.Derive(infer.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Resolve: resolve, Classes: pl.Classes})
+			return append(inferred.Edges, pl.Edges...), append(inferred.Results, pl.Results...)
 		}})
+	out.Needs = needs
 	<-done
 	out.Results = append(out.Results, baseRS...)
 	out.Results = append(out.Results, derived.Results...)
@@ -108,6 +115,9 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 		IngressDenied: *e.Spec.DefaultDeny.Ingress,
 		EgressDenied:  *e.Spec.DefaultDeny.Egress,
 		InScope:       inScope,
+		// The cilium flavour writes the API server as an entity.
+		SkipAPIServer: e.Spec.Flavor == v1alpha1.FlavorCilium,
+		Hooks:         *e.Spec.Inference.Hooks,
 	})
 	out.Results = append(out.Results, rs...)
 	gen = append(gen, rendered...)

@@ -11,6 +11,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/check"
 	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/result"
 )
 
@@ -37,7 +38,10 @@ func (e Engine) Verify(objs []manifest.Object, out Output) (framework.Results, b
 		}
 		all = append(all, o)
 	}
-	var opts check.Options
+	opts := check.Options{Needs: out.Needs}
+	if opts.Needs == nil {
+		opts.Needs = []plumbing.Need{}
+	}
 	for _, s := range c.ClusterCIDRs {
 		if p, err := netip.ParsePrefix(s); err == nil {
 			opts.ClusterCIDRs = append(opts.ClusterCIDRs, p.Masked())

@@ -15,6 +15,14 @@ const (
 	ReasonAnnotation      = "tierwall.io/reason"
 	IgnoreLabel           = "tierwall.io/ignore"
 	LocalConfigAnnotation = "config.kubernetes.io/local-config"
+	// SourceAnnotation lists, comma-separated and sorted, what a generated
+	// policy's rules were read from: baseline, tiers, allows, references,
+	// rbac, webhook, ingress-controller, ... (the spec.inference switches).
+	SourceAnnotation = "tierwall.io/source"
+	// WideAnnotation lists the check ids of the deliberately wide defaults
+	// a generated policy holds (a rule without peers, egress to every pod),
+	// which check reports under those ids.
+	WideAnnotation = "tierwall.io/wide"
 )
 
 // Object is one input document as tierwall sees it. Node is the parsed
@@ -97,6 +105,16 @@ var nodeKinds = map[string]bool{
 	"gateway.networking.k8s.io/TCPRoute":            true,
 	"monitoring.coreos.com/ServiceMonitor":          true,
 	"monitoring.coreos.com/PodMonitor":              true,
+	// Read by the plumbing needs (package plumbing).
+	"/ServiceAccount":                                             true,
+	"rbac.authorization.k8s.io/RoleBinding":                       true,
+	"rbac.authorization.k8s.io/ClusterRoleBinding":                true,
+	"admissionregistration.k8s.io/ValidatingWebhookConfiguration": true,
+	"admissionregistration.k8s.io/MutatingWebhookConfiguration":   true,
+	"apiregistration.k8s.io/APIService":                           true,
+	"networking.k8s.io/IngressClass":                              true,
+	"gateway.networking.k8s.io/Gateway":                           true,
+	"gateway.networking.k8s.io/GatewayClass":                      true,
 }
 
 // Compact drops Node when nothing reads it after reading, so that a large

@@ -131,7 +131,7 @@ func (d *deriver) allows() {
 			}
 			for _, p := range a.From {
 				for _, from := range d.resolve(p, a.Namespace, name, nil) {
-					d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: to, Ports: ports, Reason: fmt.Sprintf(
+					d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: to, Ports: ports, Source: "allows", Reason: fmt.Sprintf(
 						"allow %s (config %s): %s may reach %s on %s", name, field, from.Describe(), to.Describe(), via)})
 				}
 			}
@@ -185,7 +185,7 @@ func (d *deriver) annotations() {
 			}
 			for _, p := range peers {
 				for _, from := range d.resolve(p, w.Namespace, w.Name+"-peer", w) {
-					d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: to, Ports: dports, Reason: fmt.Sprintf(
+					d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: to, Ports: dports, Source: "allow-annotation", Reason: fmt.Sprintf(
 						"annotation %s on %s: %s may reach it on %s", AllowFromAnnotation, to.Describe(), from.Describe(), via)})
 				}
 			}
@@ -219,7 +219,7 @@ func (d *deriver) externalEgress() {
 		for _, c := range cidrs {
 			to := graph.Endpoint{Kind: graph.CIDR, CIDR: c, Except: within(c, except), Name: name}
 			for _, from := range froms {
-				d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: to, Ports: portsOf(x.Ports), Reason: fmt.Sprintf(
+				d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: to, Ports: portsOf(x.Ports), Source: "external-egress", Reason: fmt.Sprintf(
 					"external egress %s (config spec.externalEgress[%d]): %s may reach %s", name, i, from.Describe(), to.Describe())})
 			}
 		}

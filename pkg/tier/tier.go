@@ -257,7 +257,7 @@ func (d *deriver) tiers() {
 				for _, dst := range dsts {
 					for _, p := range d.in.Spec.Tiers.Entry {
 						for _, from := range d.resolve(p, ns.Name, "tier-entry", nil) {
-							d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: dst.ep, Ports: dst.ports, Reason: fmt.Sprintf(
+							d.out.Edges = append(d.out.Edges, graph.Edge{From: from, To: dst.ep, Ports: dst.ports, Source: "tiers", Reason: fmt.Sprintf(
 								"first tier %s (%s): entry from %s (config spec.tiers.entry) on %s",
 								chain[0].Name, dst.label, from.Describe(), dst.via)})
 						}
@@ -276,7 +276,7 @@ func (d *deriver) tiers() {
 			srcs := d.tierEnds(ns.Name, byTier[i-1], chain[i-1].Name, labels)
 			for _, dst := range dsts {
 				for _, src := range srcs {
-					d.out.Edges = append(d.out.Edges, graph.Edge{From: src.ep, To: dst.ep, Ports: dst.ports, Reason: fmt.Sprintf(
+					d.out.Edges = append(d.out.Edges, graph.Edge{From: src.ep, To: dst.ep, Ports: dst.ports, Source: "tiers", Reason: fmt.Sprintf(
 						"tier chain %s -> %s: %s (%s) may reach %s (%s) on %s",
 						chain[i-1].Name, chain[i].Name, src.ep.Describe(), src.label, dst.ep.Describe(), dst.label, dst.via)})
 				}

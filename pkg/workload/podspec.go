@@ -9,7 +9,8 @@ import (
 // Container is what tierwall reads of one container: where its values come
 // from, for inference. Init containers come first, as in the pod spec.
 type Container struct {
-	Name string
+	Name  string
+	Image string
 	// Group is "initContainers" or "containers"; Index the position in it.
 	Group   string
 	Index   int
@@ -17,6 +18,9 @@ type Container struct {
 	EnvFrom []EnvFrom
 	Command []string
 	Args    []string
+	// HostIPEnv are the env names set from fieldRef status.hostIP (the
+	// node's address, where node-local agents listen).
+	HostIPEnv []string
 }
 
 // EnvVar is one env entry: a literal value or a key of a ConfigMap or Secret.
@@ -48,7 +52,7 @@ type VolumeSource struct{ Kind, Name string }
 func readPodSpec(w *Workload, spec *yaml.Node) {
 	for _, group := range []string{"initContainers", "containers"} {
 		for ci, c := range manifest.Items(spec, group) {
-			ct := Container{Name: manifest.String(c, "name"), Group: group, Index: ci}
+			ct := Container{Name: manifest.String(c, "name"), Image: manifest.String(c, "image"), Group: group, Index: ci}
 			for _, e := range manifest.Items(c, "env") {
 				ev := EnvVar{Name: manifest.String(e, "name")}
 				if v := manifest.Lookup(e, "value"); v != nil {
@@ -59,6 +63,9 @@ func readPodSpec(w *Workload, spec *yaml.Node) {
 				}
 				if ref := manifest.Lookup(e, "valueFrom", "secretKeyRef"); ref != nil {
 					ev.SecretKey = &KeyRef{Name: manifest.String(ref, "name"), Key: manifest.String(ref, "key")}
+				}
+				if fp := manifest.String(e, "valueFrom", "fieldRef", "fieldPath"); fp == "status.hostIP" || fp == "status.hostIPs" {
+					ct.HostIPEnv = append(ct.HostIPEnv, ev.Name)
 				}
 				ct.Env = append(ct.Env, ev)
 			}
@@ -78,7 +85,25 @@ func readPodSpec(w *Workload, spec *yaml.Node) {
 			w.Containers = append(w.Containers, ct)
 		}
 	}
+	w.ServiceAccount = manifest.String(spec, "serviceAccountName")
+	if w.ServiceAccount == "" {
+		w.ServiceAccount = manifest.String(spec, "serviceAccount") // the deprecated alias
+	}
+	if w.ServiceAccount == "" {
+		w.ServiceAccount = "default"
+	}
+	switch manifest.String(spec, "automountServiceAccountToken") {
+	case "true":
+		w.AutomountToken = Yes
+	case "false":
+		w.AutomountToken = No
+	}
 	for vi, v := range manifest.Items(spec, "volumes") {
+		for _, p := range manifest.Items(v, "projected", "sources") {
+			if manifest.Lookup(p, "serviceAccountToken") != nil {
+				w.ProjectedToken = true
+			}
+		}
 		vol := Volume{Index: vi}
 		if name := manifest.String(v, "configMap", "name"); name != "" {
 			vol.Sources = append(vol.Sources, VolumeSource{"ConfigMap", name})

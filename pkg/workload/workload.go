@@ -83,7 +83,35 @@ type Workload struct {
 	Volumes    []Volume
 	// PodIPs are the addresses of a Pod object's status, if any.
 	PodIPs []string
+	// ServiceAccount is the pod's ServiceAccount ("default" when unset).
+	ServiceAccount string
+	// AutomountToken is the pod's automountServiceAccountToken (Unset
+	// defers to the ServiceAccount's, which defaults to true).
+	AutomountToken Tristate
+	// ProjectedToken is true when a projected volume mounts a
+	// serviceAccountToken, which reaches the API server whatever automount says.
+	ProjectedToken bool
+	// ServiceName is a StatefulSet's governing Service (spec.serviceName).
+	ServiceName string
+	// Generic is true when the kind is in no table and the pod template was
+	// found at spec.template or spec.jobTemplate.spec.template by its shape.
+	Generic bool
 }
+
+// Tristate is a boolean that may be unset.
+type Tristate int8
+
+// Tristate values.
+const (
+	Unset Tristate = iota
+	Yes
+	No
+)
+
+// genericTemplates are where a kind in no table keeps a pod template, tried
+// in order: most controllers (Argo Rollouts, OpenKruise) use spec.template,
+// job-like ones spec.jobTemplate.spec.template.
+var genericTemplates = [][]string{{"spec", "template"}, {"spec", "jobTemplate", "spec", "template"}}
 
 // TemplateField returns the field path of a pod template field in Object,
 // e.g. "spec.jobTemplate.spec.template.metadata.annotations" for a CronJob.
@@ -100,8 +128,12 @@ func Extract(o manifest.Object, namespace string, extra []Kind) (Workload, bool)
 		return w, true
 	}
 	k, ok := lookupKind(o, extra)
+	generic := false
 	if !ok {
-		return Workload{}, false
+		if k, ok = genericKind(o); !ok {
+			return Workload{}, false
+		}
+		generic = true
 	}
 	var meta, spec *yaml.Node
 	if len(k.Template) == 0 {
@@ -119,6 +151,10 @@ func Extract(o manifest.Object, namespace string, extra []Kind) (Workload, bool)
 		PodAnnotations: manifest.StringMap(meta, "annotations"),
 		HostNetwork:    manifest.String(spec, "hostNetwork") == "true",
 		Template:       k.Template,
+		Generic:        generic,
+	}
+	if o.Kind == "StatefulSet" {
+		w.ServiceName = manifest.String(o.Node, "spec", "serviceName")
 	}
 	if w.PodLabels == nil {
 		w.PodLabels = map[string]string{}
@@ -140,6 +176,26 @@ func Extract(o manifest.Object, namespace string, extra []Kind) (Workload, bool)
 	w.Selector = selector(o, k, w.PodLabels)
 	w.Ports = ports(spec)
 	return w, true
+}
+
+// genericKind recognises a kind in no table by its pod template: a mapping
+// with spec.containers as a non-empty sequence. Its selector is
+// spec.selector when present, else the template's labels.
+func genericKind(o manifest.Object) (Kind, bool) {
+	if o.Node == nil || o.Kind == "" || o.APIVersion == "v1" {
+		return Kind{}, false
+	}
+	for _, t := range genericTemplates {
+		c := manifest.Lookup(o.Node, append(append([]string{}, t...), "spec", "containers")...)
+		if c != nil && c.Kind == yaml.SequenceNode && len(c.Content) > 0 {
+			k := Kind{Group: o.Group(), Kind: o.Kind, Template: t}
+			if manifest.Lookup(o.Node, "spec", "selector", "matchLabels") != nil {
+				k.Selector = []string{"spec", "selector"}
+			}
+			return k, true
+		}
+	}
+	return Kind{}, false
 }
 
 func lookupKind(o manifest.Object, extra []Kind) (Kind, bool) {

@@ -18,8 +18,12 @@ type Check struct {
 	FailOn string `json:"failOn,omitempty"`
 	// ClusterCIDRs are the cluster's pod and Service ranges; an ipBlock
 	// inside them is an error (a warning against common defaults when
-	// unset). Defaults to none.
+	// unset). Defaults to cluster.podCIDRs and cluster.serviceCIDRs.
 	ClusterCIDRs []string `json:"clusterCIDRs,omitempty"`
+	// Strict turns the warnings about deliberately wide defaults (API
+	// egress without addresses, open webhook ports, proxy egress to every
+	// pod) into errors. Defaults to false.
+	Strict bool `json:"strict,omitempty"`
 }
 
 func (c *Check) defaults() {

@@ -34,6 +34,7 @@ func (s *Spec) Default() {
 	s.Monitoring.Default()
 	s.KubeAPI.Default()
 	s.defaultPolicies()
+	s.Cluster.defaults(s)
 }
 
 // Default fills the DNS profile's values where the user left them empty.

@@ -92,6 +92,10 @@ type Spec struct {
 	// and monitors in the manifests.
 	Inference Inference `json:"inference,omitempty"`
 
+	// Cluster is the profile of the target cluster: CNI, address ranges,
+	// API server, control plane and cloud.
+	Cluster Cluster `json:"cluster,omitempty"`
+
 	// WorkloadKinds adds kinds that run pods to the built-in table.
 	WorkloadKinds []WorkloadKind `json:"workloadKinds,omitempty"`
 }
@@ -151,7 +155,8 @@ type KubeAPI struct {
 	// for CNIs that enforce after DNAT (Calico, Cilium), and the kubernetes
 	// Service ClusterIP for those that enforce before it (AWS VPC CNI).
 	// Required when Enabled, except in the cilium flavour, which uses the
-	// kube-apiserver entity instead.
+	// kube-apiserver entity instead. Folds into cluster.apiServer.cidrs
+	// (either may be set; defaults to the other).
 	CIDRs []string `json:"cidrs,omitempty"`
 	// Ports of the API server: the Service port and the endpoint port.
 	// Defaults to [443, 6443].

@@ -56,8 +56,9 @@ func (s *Spec) Validate(prefix string) error {
 	}
 	s.DNS.validate(v)
 	s.Monitoring.validate(v)
-	s.KubeAPI.validate(v, s.Flavor)
+	s.KubeAPI.validate(v, s.Flavor, s.Cluster.APIServer.CIDRs)
 	s.validatePolicies(v)
+	s.Cluster.validate(v, s)
 	if len(v.errs) == 0 {
 		return nil
 	}
@@ -111,9 +112,9 @@ func (m *Monitoring) validate(v *validator) {
 	}
 }
 
-func (k *KubeAPI) validate(v *validator, flavor string) {
-	if k.Enabled && len(k.CIDRs) == 0 && flavor != FlavorCilium {
-		v.add("kubeAPI.cidrs", "required when kubeAPI.enabled is true: list the API server endpoint addresses (and the kubernetes Service ClusterIP for CNIs that enforce before DNAT)")
+func (k *KubeAPI) validate(v *validator, flavor string, cluster []string) {
+	if k.Enabled && len(k.CIDRs) == 0 && len(cluster) == 0 && flavor != FlavorCilium {
+		v.add("kubeAPI.cidrs", "required when kubeAPI.enabled is true (here or in cluster.apiServer.cidrs): list the API server endpoint addresses (and the kubernetes Service ClusterIP for CNIs that enforce before DNAT)")
 	}
 	v.cidrs("kubeAPI.cidrs", k.CIDRs)
 	v.ports("kubeAPI.ports", k.Ports)
