@@ -482,7 +482,9 @@ func (c *checker) ports(r *analysis.Rule) {
 			c.namedPort(r, field, port.Port.StrVal, proto, dsts, addrsOnly)
 			continue
 		}
-		if port.EndPort == nil {
+		// A rule to every destination (no peers) reaches pods and addresses
+		// alike: a Service port among them is no sign of a mistake.
+		if port.EndPort == nil && !r.AllPeers() {
 			c.servicePort(p, field, port.Port.IntVal, proto, dsts)
 		}
 	}

@@ -215,7 +215,7 @@ func (r *reader) controllers() {
 	for w := range c.all {
 		ws = append(ws, w)
 	}
-	sort.Slice(ws, func(i, j int) bool { return ws[i].Object.Index < ws[j].Object.Index })
+	sort.Slice(ws, func(i, j int) bool { return nsName(ws[i])+"/"+ws[i].Kind < nsName(ws[j])+"/"+ws[j].Kind })
 	for _, w := range ws {
 		why := c.all[w]
 		if c.guessed[w] {

@@ -275,6 +275,10 @@ func (r *reader) apiEdges() {
 	wide := ""
 	where := ""
 	switch {
+	case r.spec.Flavor == v1alpha1.FlavorCilium:
+		// Written by the cilium renderer as the kube-apiserver entity.
+		tos = []graph.Endpoint{{Kind: graph.Anywhere, Name: "kube-apiserver"}}
+		where = "as the kube-apiserver entity (cilium flavour; no addresses to keep up to date)"
 	case len(c.APIServer.CIDRs) > 0:
 		for _, cidr := range c.APIServer.CIDRs {
 			tos = append(tos, graph.Endpoint{Kind: graph.CIDR, CIDR: cidr, Name: "kube-apiserver"})
@@ -305,21 +309,28 @@ func (r *reader) apiEdges() {
 		}
 		src := sortedKeys(sources)
 		from := graph.FromWorkload(w, r.spec.Zones.Key)
-		reason := fmt.Sprintf("%s: %s %s needs the API server: it may reach it on TCP %s %s", strings.Join(src, ", "),
+		reason := fmt.Sprintf("%s: %s %s needs the API server: it may reach it on %s %s", strings.Join(src, ", "),
 			w.Kind, w.Name, graph.PortsString(ports), where)
 		reason += " (" + strings.Join(dedupe(parts), "; ") + ")"
 		for _, to := range tos {
 			r.out.Edges = append(r.out.Edges, graph.Edge{From: from, To: to, Ports: ports, Reason: reason,
 				Source: strings.Join(src, ","), Policy: "kube-api", Wide: wide, APIServer: true, SkipIngress: true})
 		}
-		r.out.Needs = append(r.out.Needs, Need{Kind: NeedAPI, Workload: w, Why: strings.Join(dedupe(parts), "; "), Object: whys[0].obj, Field: whys[0].field})
+		first := whys[0]
+		for _, y := range whys {
+			if y.why < first.why {
+				first = y
+			}
+		}
+		r.out.Needs = append(r.out.Needs, Need{Kind: NeedAPI, Workload: w, Why: strings.Join(dedupe(parts), "; "), Object: first.obj, Field: first.field})
 		if wide != "" {
 			wideNames = append(wideNames, w.Kind+" "+nsName(w))
 		}
 	}
+	wideNames = dedupe(wideNames)
 	if len(wideNames) > 0 && r.spec.Flavor != v1alpha1.FlavorCilium {
 		r.out.Results = append(r.out.Results, result.New(result.Warning, nil, "spec.cluster.apiServer.cidrs",
-			"%d workload(s) need the API server and get egress on TCP %s %s: %s [%s]",
+			"%d workload(s) need the API server and get egress on %s %s: %s [%s]",
 			len(wideNames), graph.PortsString(ports), where, list(wideNames), WideAPIEgress))
 	}
 }
@@ -349,6 +360,8 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
+// dedupe returns the distinct strings, sorted, so that messages do not
+// depend on the input's order.
 func dedupe(s []string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -358,6 +371,7 @@ func dedupe(s []string) []string {
 			out = append(out, x)
 		}
 	}
+	sort.Strings(out)
 	return out
 }
 

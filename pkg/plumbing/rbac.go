@@ -53,7 +53,7 @@ func (r *reader) rbac() {
 						}
 					}
 				}
-				if len(hit) > 0 {
+				if hit = dedupe(hit); len(hit) > 0 {
 					r.note(result.Warning, o, field, "%s binds the group %s, which holds every ServiceAccount of %s: every workload there with a token mounted gets API server egress (%s); bind the ServiceAccounts that need it instead",
 						o.Ref(), name, map[bool]string{true: "the cluster", false: "namespace " + gns}[all], list(hit))
 				}
