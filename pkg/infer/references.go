@@ -222,7 +222,15 @@ func (x *inferrer) items(w *workload.Workload) []item {
 			name string
 			vals []string
 		}{{"command", c.Command}, {"args", c.Args}} {
-			for ai, a := range part.vals {
+			for ai := 0; ai < len(part.vals); ai++ {
+				a := part.vals[ai]
+				// Adjacent HOST PORT arguments (--replicaof redis-master 6379)
+				// are one reference, to that port only.
+				if ai+1 < len(part.vals) && hostRE.MatchString(a) && isPort(part.vals[ai+1]) && x.serviceFor(a, ns) != nil {
+					out = append(out, item{value: a + ":" + part.vals[ai+1], where: fmt.Sprintf("%s %s (adjacent host and port)", part.name, of), field: fmt.Sprintf("%s.%s[%d]", base, part.name, ai)})
+					ai++
+					continue
+				}
 				out = append(out, item{value: a, where: fmt.Sprintf("%s %s", part.name, of), field: fmt.Sprintf("%s.%s[%d]", base, part.name, ai)})
 			}
 		}
@@ -328,4 +336,10 @@ func flatten(prefix string, n *yaml.Node, out *[][2]string) {
 	case yaml.ScalarNode:
 		*out = append(*out, [2]string{prefix, n.Value})
 	}
+}
+
+// isPort reports whether s is a port number.
+func isPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0 && n < 65536 && strconv.Itoa(n) == s
 }
