@@ -20,9 +20,6 @@ import (
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/result"
-	"github.com/tierwall/tierwall/pkg/scope"
-	"github.com/tierwall/tierwall/pkg/service"
-	"github.com/tierwall/tierwall/pkg/workload"
 )
 
 // Check names, the "check" tag of each finding.
@@ -85,25 +82,8 @@ func Objects(objs []manifest.Object, spec *v1alpha1.Spec, opts Options) framewor
 // ReadNeeds reads the plumbing needs of an object set (API access through
 // RBAC, webhooks) for Options.Needs.
 func ReadNeeds(objs []manifest.Object, spec *v1alpha1.Spec) []plumbing.Need {
-	set, _ := scope.Find(spec, objs)
-	extra := workload.ConfigKinds(spec.WorkloadKinds)
-	var ws []workload.Workload
-	var ss []service.Service
-	for _, o := range objs {
-		if o.LocalConfig() || o.ManagedByTierwall() {
-			continue
-		}
-		ns, ok := set.Of[o.Index]
-		if !ok {
-			continue
-		}
-		if w, ok := workload.Extract(o, ns, extra); ok {
-			ws = append(ws, w)
-		} else if s, ok := service.Extract(o, ns); ok {
-			ss = append(ss, s)
-		}
-	}
-	return plumbing.Derive(plumbing.Input{Spec: spec, Set: set, Objects: objs, Workloads: ws, Services: ss}).Needs
+	in, _ := plumbing.Read(spec, objs)
+	return plumbing.Derive(in).Needs
 }
 
 // Run checks a model and returns the findings, sorted (errors first).

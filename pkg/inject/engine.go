@@ -22,8 +22,6 @@ import (
 	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
-	"github.com/tierwall/tierwall/pkg/scope"
-	"github.com/tierwall/tierwall/pkg/service"
 	"github.com/tierwall/tierwall/pkg/tier"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
@@ -65,26 +63,9 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 			return out, fmt.Errorf("reading input: document %d (%s) has no %s", o.Index, describe(o), missing)
 		}
 	}
-	set, rs := scope.Find(e.Spec, objs)
+	read, rs := plumbing.Read(e.Spec, objs)
 	out.Results = append(out.Results, rs...)
-
-	extra := ExtraKinds(e.Spec)
-	var workloads []workload.Workload
-	var services []service.Service
-	for _, o := range objs {
-		if o.LocalConfig() || o.ManagedByTierwall() {
-			continue
-		}
-		ns, ok := set.Of[o.Index]
-		if !ok {
-			continue
-		}
-		if w, ok := workload.Extract(o, ns, extra); ok {
-			workloads = append(workloads, w)
-		} else if s, ok := service.Extract(o, ns); ok {
-			services = append(services, s)
-		}
-	}
+	set, workloads, services := read.Set, read.Workloads, read.Services
 	// The baseline and the tier and inferred allows read the same input and
 	// nothing else: they are derived side by side.
 	var gen []policy.Generated

@@ -78,6 +78,30 @@ type Input struct {
 	Services  []service.Service
 }
 
+// Read finds the namespaces of objs and reads their workloads and Services
+// (tierwall's own output and local-config objects left out): the engine's
+// input and the plumbing's.
+func Read(spec *v1alpha1.Spec, objs []manifest.Object) (Input, framework.Results) {
+	set, rs := scope.Find(spec, objs)
+	in := Input{Spec: spec, Set: set, Objects: objs}
+	extra := workload.ConfigKinds(spec.WorkloadKinds)
+	for _, o := range objs {
+		if o.LocalConfig() || o.ManagedByTierwall() {
+			continue
+		}
+		ns, ok := set.Of[o.Index]
+		if !ok {
+			continue
+		}
+		if w, ok := workload.Extract(o, ns, extra); ok {
+			in.Workloads = append(in.Workloads, w)
+		} else if s, ok := service.Extract(o, ns); ok {
+			in.Services = append(in.Services, s)
+		}
+	}
+	return in, rs
+}
+
 // Output is the edges of the needs met, the needs to verify and the findings.
 type Output struct {
 	Edges   []graph.Edge
