@@ -641,7 +641,11 @@ func (c *checker) needs(needs []plumbing.Need) {
 					ok = ok || v.Ports.Contains("TCP", p)
 				}
 			}
-			if !ok {
+			if !ok && e.Workload.Object.Annotations["helm.sh/hook"] != "" {
+				c.add(NeedsAPI, result.Error, workloadRef(e), labelsField(e),
+					"%s is a Helm hook that needs the API server (%s) but no policy lets it reach the API server on TCP %s: Helm 3 never shows hooks to a post-renderer, so tierwall could not allow it; render with Helm 4, or allow its pods by label (spec.externalEgress, see docs/plumbing.md)",
+					what, n.Why, ports(c.m.Spec.Cluster.APIServer.Ports))
+			} else if !ok {
 				c.add(NeedsAPI, result.Error, workloadRef(e), labelsField(e),
 					"%s needs the API server (%s) but no policy lets it reach the API server on TCP %s: its controllers and clients will fail; turn spec.inference.rbac on, or allow it (spec.kubeAPI with podLabels, or annotation %s: \"true\")",
 					what, n.Why, ports(c.m.Spec.Cluster.APIServer.Ports), plumbing.NeedsAPIAnnot)

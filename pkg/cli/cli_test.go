@@ -99,15 +99,15 @@ func TestCheckCommand(t *testing.T) {
 	}{
 		"passes": {clean, []string{"check"}, 0, []string{"tierwall check passed: 0 errors, 0 warnings (--fail-on error)"}},
 		"open pod fails": {deployment, []string{"check"}, 1, []string{
-			"tierwall: [error] apps/v1/Deployment/shop/api spec.template.metadata.labels: Deployment shop/api is not default-denied for ingress and egress: no NetworkPolicy selects its pods for it, so all its ingress and egress is allowed",
+			"tierwall: [error] apps/v1/Deployment/shop/api spec.template.metadata.labels: Deployment shop/api is not default-denied for ingress and egress: no NetworkPolicy selects its pods for it, so all its ingress and egress is allowed [not-default-denied]",
 			"tierwall check failed: 1 error, 0 warnings (--fail-on error)",
 		}},
 		"a warning passes by default": {selectsNothing, []string{"check"}, 0, []string{
-			"tierwall: [warning] networking.k8s.io/v1/NetworkPolicy/shop/typo spec.podSelector: NetworkPolicy shop/typo selects no pod: its podSelector matches no workload of namespace shop in the input",
+			"tierwall: [warning] networking.k8s.io/v1/NetworkPolicy/shop/typo spec.podSelector: NetworkPolicy shop/typo selects no pod: its podSelector matches no workload of namespace shop in the input [selects-no-pod]",
 			"tierwall check passed: 0 errors, 1 warning (--fail-on error)",
 		}},
 		"a warning fails with --fail-on warning": {selectsNothing, []string{"check", "--fail-on", "warning"}, 1, []string{
-			"tierwall: [warning] networking.k8s.io/v1/NetworkPolicy/shop/typo spec.podSelector: NetworkPolicy shop/typo selects no pod: its podSelector matches no workload of namespace shop in the input",
+			"tierwall: [warning] networking.k8s.io/v1/NetworkPolicy/shop/typo spec.podSelector: NetworkPolicy shop/typo selects no pod: its podSelector matches no workload of namespace shop in the input [selects-no-pod]",
 			"tierwall check failed: 0 errors, 1 warning (--fail-on warning)",
 		}},
 	}

@@ -233,7 +233,17 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			_, _ = stdout.Write(out)
 		}
 	} else {
-		result.Print(stdout, rs, result.Warning)
+		for _, r := range rs {
+			if r.Severity != result.Error && r.Severity != result.Warning {
+				continue
+			}
+			// The check id, for --skip-style suppression and for reading docs.
+			if id := r.Tags["check"]; id != "" {
+				fmt.Fprintf(stdout, "tierwall: %s [%s]\n", r.String(), id)
+			} else {
+				fmt.Fprintf(stdout, "tierwall: %s\n", r.String())
+			}
+		}
 		verdict := "passed"
 		if failed {
 			verdict = "failed"

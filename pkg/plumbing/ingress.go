@@ -229,8 +229,13 @@ func (r *reader) controllers() {
 		allPods := graph.Endpoint{Kind: graph.Pods, NamespaceLabels: map[string]string{}, Name: "every pod"}
 		r.out.Edges = append(r.out.Edges, graph.Edge{From: self, To: allPods, Source: SourceController, Policy: "proxy-egress", Wide: WideProxyEgress, SkipIngress: true,
 			Reason: fmt.Sprintf("ingress-controller: %s %s is an ingress controller (%s): it may reach pods in every namespace, since its backends belong to other releases (their own policies admit it on their ports only)", w.Kind, w.Name, why)})
+		// Clients reach a controller through its LoadBalancer or NodePort
+		// Service (inferred as such, with its source ranges) or through the
+		// Service it publishes (--publish-service); its other Services
+		// (admission webhook, metrics) are no entry points.
+		published := publishService(w)
 		for _, s := range r.services[w.Namespace] {
-			if !s.Selects(*w) {
+			if !s.Selects(*w) || s.Type == "LoadBalancer" || s.Type == "NodePort" || !published[s.Name] {
 				continue
 			}
 			for _, p := range s.Ports {
@@ -262,4 +267,22 @@ func (r *reader) controllers() {
 
 func portOf(p workload.Port) []networkingv1.NetworkPolicyPort {
 	return []networkingv1.NetworkPolicyPort{policy.Port(p.Protocol, p.Port)}
+}
+
+// publishService returns the Services a controller's --publish-service
+// argument names (namespace/name or name).
+func publishService(w *workload.Workload) map[string]bool {
+	out := map[string]bool{}
+	for _, ct := range w.Containers {
+		for _, a := range ct.Args {
+			if v, ok := strings.CutPrefix(a, "--publish-service="); ok {
+				_, name, found := strings.Cut(v, "/")
+				if !found {
+					name = v
+				}
+				out[name] = true
+			}
+		}
+	}
+	return out
 }
