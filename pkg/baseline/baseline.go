@@ -166,11 +166,6 @@ func (d *deriver) dnsIngress() {
 	d.add(g)
 }
 
-// isMetricsPortName matches the conventional names of metrics ports.
-func isMetricsPortName(name string) bool {
-	return name == "metrics" || name == "http-metrics" || strings.HasSuffix(name, "-metrics")
-}
-
 // prometheusEgressDenied reports whether Prometheus's own namespace is in
 // scope with egress default-denied, so that it needs egress to what it scrapes.
 func (d *deriver) prometheusEgressDenied() bool {
@@ -227,7 +222,7 @@ func (d *deriver) monitoring(ns scope.Namespace) {
 		}
 		var own []string
 		for _, p := range w.Ports {
-			if isMetricsPortName(p.Name) {
+			if workload.IsMetricsPortName(p.Name) {
 				own = append(own, p.Name)
 				key := p.Protocol + "/" + p.Name
 				if !named[key] {
@@ -250,7 +245,7 @@ func (d *deriver) monitoring(ns scope.Namespace) {
 				"%s %q is not a port number: no monitoring allow for it", prometheusPortAnno, ann))
 			continue
 		}
-		if p, ok := portNumbered(w, int32(n)); ok && isMetricsPortName(p.Name) {
+		if p, ok := portNumbered(w, int32(n)); ok && workload.IsMetricsPortName(p.Name) {
 			continue // already admitted by its name
 		}
 		if len(w.Selector) == 0 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/fallback"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/result"
@@ -47,6 +48,12 @@ const (
 	OpenWebhookPort    = plumbing.WideWebhook
 	ProxyEgressAllPods = plumbing.WideProxyEgress
 	NodeEgressUnscoped = plumbing.WideNodeEgress
+	// FallbackCallers: a port opened to its namespace for callers the
+	// manifests do not name (package fallback).
+	FallbackCallers = fallback.Check
+	// UnreachablePort: a Service port of a protected workload that nothing
+	// may reach.
+	UnreachablePort = fallback.UnreachableCheck
 )
 
 // DefaultClusterCIDRs are the usual pod and Service ranges, used when the
@@ -66,6 +73,10 @@ type Options struct {
 	Needs []plumbing.Need
 	// Strict makes the deliberately wide defaults errors.
 	Strict bool
+	// Reachability checks that every Service port of a protected workload
+	// has a caller (unreachable-port): tierwall check does, the engine's
+	// own run needs not, since its fallback or its errors cover them.
+	Reachability bool
 }
 
 // Objects builds the model of a final object set and checks it: the entry
@@ -105,7 +116,14 @@ func Run(m *analysis.Model, opts Options) framework.Results {
 	}
 	c.workloads()
 	c.needs(opts.Needs)
+	if opts.Reachability {
+		c.reachability()
+	}
 	for _, p := range m.Policies {
+		if wideIDs(p)[FallbackCallers] {
+			c.add(FallbackCallers, c.wideSev, policyRef(p), "spec",
+				"NetworkPolicy %s is a fallback: it opens a port to every pod of its namespace because no allow names its callers; replace it with an exact allow (tierwall.io/allow-from, spec.allows)", p.Ref())
+		}
 		c.selectsNoPod(p)
 		for _, r := range append(append([]*analysis.Rule{}, p.IngressRules...), p.EgressRules...) {
 			c.openRule(r)
@@ -669,4 +687,52 @@ func (c *checker) needs(needs []plumbing.Need) {
 // hasSource reports whether a generated policy's rules come from a source.
 func hasSource(p *analysis.Policy, source string) bool {
 	return p.Object.ManagedByTierwall() && strings.Contains(","+p.Object.Annotations[manifest.SourceAnnotation]+",", ","+source+",")
+}
+
+// notCallers are the roles whose reach does not make a port called:
+// Prometheus scrapes, DNS pods, the API server.
+var notCallers = map[string]bool{analysis.RoleMonitoring: true, analysis.RoleDNS: true, analysis.RoleAPIServer: true}
+
+// reachability flags every Service port of a workload in a protected
+// namespace that no caller may reach: the app would break there.
+func (c *checker) reachability() {
+	reached := map[*analysis.Endpoint]analysis.PortSet{}
+	open := map[*analysis.Endpoint]bool{}
+	for _, f := range c.m.Flows() {
+		if f.From.Kind == analysis.Any {
+			open[f.To] = true
+			continue
+		}
+		if notCallers[f.From.Role] {
+			continue
+		}
+		reached[f.To] = reached[f.To].Union(f.Ports)
+	}
+	for _, e := range c.m.Endpoints {
+		if e.Kind != analysis.Workload || e.HostNetwork || e.Workload == nil || open[e] {
+			continue
+		}
+		ns, ok := c.m.Namespace(e.Namespace)
+		if !ok || !ns.InScope() {
+			continue
+		}
+		w := e.Workload
+		if w.Object.Annotations[fallback.CallersAnnotation] == "none" || w.PodAnnotations[fallback.CallersAnnotation] == "none" {
+			continue
+		}
+		for _, s := range c.m.Services {
+			if s.Object.Annotations[fallback.CallersAnnotation] == "none" || !s.Selects(*w) {
+				continue
+			}
+			for _, sp := range s.Ports {
+				wp, _, ok := s.Target(sp, *w)
+				if !ok || reached[e].Contains(wp.Protocol, wp.Port) {
+					continue
+				}
+				c.add(UnreachablePort, result.Error, result.RefOf(s.Object), "spec.ports",
+					"%s port %d -> pod port %d of %s %s: no policy lets any caller reach it, so whatever calls it will fail; name its callers (tierwall.io/allow-from, spec.allows), let tierwall's fallback open it to its namespace, or annotate %s: none if nothing calls it",
+					s.Ref(), sp.Port, wp.Port, e.WorkloadKind, e.String(), fallback.CallersAnnotation)
+			}
+		}
+	}
 }

@@ -43,6 +43,11 @@ type Input struct {
 type Output struct {
 	Edges   []graph.Edge
 	Results framework.Results
+	// External are the hosts outside the cluster the manifests name.
+	External []External
+	// Unresolved counts the in-cluster names that are no Service of the
+	// input.
+	Unresolved int
 }
 
 type inferrer struct {
@@ -56,6 +61,8 @@ type inferrer struct {
 	unlabelled map[*workload.Workload]bool
 	// source names the inference source at work, for the edges' Source.
 	source string
+	// unresolvedCount counts in-cluster names with no Service.
+	unresolvedCount int
 }
 
 // Derive infers every edge the enabled sources give.
@@ -114,6 +121,7 @@ func Derive(in Input) Output {
 			x.references(&in.Workloads[i])
 		}
 	}
+	x.out.Unresolved = x.unresolvedCount
 	return x.out
 }
 

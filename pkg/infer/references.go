@@ -111,18 +111,20 @@ func (x *inferrer) serviceFor(host, ns string) *service.Service {
 }
 
 func (x *inferrer) resolveRef(w *workload.Workload, r Ref, it item, seen map[string]bool) {
-	host := r.Host
-	if it.secret {
-		host = "a host"
-	}
 	s := x.serviceFor(r.Host, w.Namespace)
 	if s == nil {
-		msg := fmt.Sprintf("%s of %s %s names %s, which is no Service of the input (outside the cluster, or not rendered here): nothing allowed for it (use spec.externalEgress for external hosts)",
-			it.where, w.Kind, w.Name, host)
-		if !seen[msg] {
-			seen[msg] = true
-			x.note(result.Info, w.Object, it.field, "%s", msg)
+		x.unresolved(w, r, it, seen, false)
+		return
+	}
+	if s.Type == "ExternalName" {
+		// An alias of a host outside the cluster: a need like any URL.
+		er := r
+		er.Host = strings.ToLower(s.ExternalName)
+		if er.Port == 0 && len(s.Ports) == 1 {
+			er.Port = s.Ports[0].Port
 		}
+		it.where = fmt.Sprintf("%s (ExternalName %s)", it.where, s.Ref())
+		x.unresolved(w, er, it, seen, true)
 		return
 	}
 	from, ok := x.endpoint(w)

@@ -16,6 +16,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/baseline"
 	"github.com/tierwall/tierwall/pkg/cilium"
 	"github.com/tierwall/tierwall/pkg/emit"
+	"github.com/tierwall/tierwall/pkg/fallback"
 	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/infer"
 	"github.com/tierwall/tierwall/pkg/manifest"
@@ -48,6 +49,8 @@ type Output struct {
 	Results framework.Results
 	// Needs are the plumbing needs read from the input, for the checks.
 	Needs []plumbing.Need
+	// Summary is what the run saw and did, for the channels users read.
+	Summary Summary
 }
 
 // Run derives the policies for objs. It returns an error, and no policies,
@@ -76,14 +79,28 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 		gen, baseRS = baseline.Derive(e.Spec, set, workloads)
 	}()
 	var needs []plumbing.Need
+	var externals []infer.External
+	unresolved := 0
 	derived := tier.Derive(tier.Input{Spec: e.Spec, Set: set, Workloads: workloads, Services: services,
 		More: func(resolve tier.Resolver) ([]graph.Edge, framework.Results) {
 			pl := plumbing.Derive(plumbing.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services})
 			needs = pl.Needs
 			inferred := infer.Derive(infer.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Resolve: resolve, Classes: pl.Classes})
+			externals, unresolved = inferred.External, inferred.Unresolved
 			return append(inferred.Edges, pl.Edges...), append(inferred.Results, pl.Results...)
 		}})
 	out.Needs = needs
+	// Callers the manifests do not name: the fallback reads every edge.
+	fb := fallback.Derive(fallback.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Edges: derived.Edges})
+	derived.Edges = append(derived.Edges, fb.Edges...)
+	derived.Results = append(derived.Results, fb.Results...)
+	ext := fallback.Externals(e.Spec, externals, derived.Edges)
+	derived.Edges = append(derived.Edges, ext.Edges...)
+	derived.Results = append(derived.Results, ext.Results...)
+	for _, h := range ext.Hosts {
+		derived.FQDN = append(derived.FQDN, tier.FQDNEgress{From: h.From, Hosts: []v1alpha1.FQDN{{MatchName: h.Host}}, Ports: h.Ports, Reason: h.Reason})
+	}
+	out.Summary = summarize(e.Spec, set, workloads, derived.Edges, fb, ext, unresolved)
 	<-done
 	out.Results = append(out.Results, baseRS...)
 	out.Results = append(out.Results, derived.Results...)
@@ -117,9 +134,10 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	out.Results = append(out.Results, rs...)
 	if result.HasErrors(out.Results) {
 		result.Sort(out.Results)
-		return Output{Results: out.Results}, ErrFindings
+		return Output{Results: out.Results, Summary: out.Summary}, ErrFindings
 	}
 
+	out.Summary.annotate(gen)
 	existing := map[string]manifest.Object{}
 	for _, o := range objs {
 		if o.IsNetworkPolicy() || (o.Kind == cilium.Kind && o.Group() == "cilium.io") {

@@ -83,6 +83,7 @@ func (e Engine) Verify(objs []manifest.Object, out Output) (framework.Results, b
 func (e Engine) Process(objs []manifest.Object) (out Output, failed bool, err error) {
 	out, err = e.Run(objs)
 	if errors.Is(err, ErrFindings) {
+		out.Summary.Count(out.Results)
 		return out, true, nil
 	}
 	if err != nil {
@@ -91,8 +92,9 @@ func (e Engine) Process(objs []manifest.Object) (out Output, failed bool, err er
 	checked, failed := e.Verify(objs, out)
 	out.Results = append(out.Results, checked...)
 	result.Sort(out.Results)
+	out.Summary.Count(out.Results)
 	if failed {
-		return Output{Results: out.Results}, true, nil
+		return Output{Results: out.Results, Summary: out.Summary}, true, nil
 	}
 	return out, false, nil
 }

@@ -156,7 +156,7 @@ func (d *deriver) servingPorts(w *workload.Workload) []served {
 		return out
 	}
 	for _, p := range w.Ports {
-		if isMetrics(p.Name) {
+		if workload.IsMetricsPortName(p.Name) {
 			continue
 		}
 		key := workload.Port{Port: p.Port, Protocol: p.Protocol}
@@ -181,10 +181,6 @@ func sortServed(s []served) {
 		}
 		return s[i].port.Protocol < s[j].port.Protocol
 	})
-}
-
-func isMetrics(name string) bool {
-	return name == "metrics" || name == "http-metrics" || strings.HasSuffix(name, "-metrics")
 }
 
 // ports returns the policy ports of a workload's serving ports.

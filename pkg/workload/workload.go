@@ -302,3 +302,18 @@ func ConfigKinds(kinds []v1alpha1.WorkloadKind) []Kind {
 	}
 	return out
 }
+
+// IsMetricsPortName matches the conventional names of metrics ports:
+// metrics, http-metrics and *-metrics.
+func IsMetricsPortName(name string) bool {
+	return name == "metrics" || name == "http-metrics" || strings.HasSuffix(name, "-metrics")
+}
+
+// PrometheusPortAnnotation names a pod's metrics port by number.
+const PrometheusPortAnnotation = "prometheus.io/port"
+
+// MetricsPort reports whether a declared port is a dedicated metrics port:
+// named like one, or the port the pod's prometheus.io/port annotation names.
+func (w Workload) MetricsPort(p Port) bool {
+	return IsMetricsPortName(p.Name) || (p.Port != 0 && w.PodAnnotations[PrometheusPortAnnotation] == strconv.Itoa(int(p.Port)))
+}

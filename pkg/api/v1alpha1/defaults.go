@@ -35,6 +35,7 @@ func (s *Spec) Default() {
 	s.KubeAPI.Default()
 	s.defaultPolicies()
 	s.Cluster.defaults(s)
+	s.Fallback.defaults()
 }
 
 // Default fills the DNS profile's values where the user left them empty.

@@ -92,6 +92,10 @@ type Spec struct {
 	// and monitors in the manifests.
 	Inference Inference `json:"inference,omitempty"`
 
+	// Fallback says what happens to needs tierwall cannot read exactly:
+	// callers named only in code, hosts outside the cluster.
+	Fallback Fallback `json:"fallback,omitempty"`
+
 	// Cluster is the profile of the target cluster: CNI, address ranges,
 	// API server, control plane and cloud.
 	Cluster Cluster `json:"cluster,omitempty"`

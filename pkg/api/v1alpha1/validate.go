@@ -59,6 +59,7 @@ func (s *Spec) Validate(prefix string) error {
 	s.KubeAPI.validate(v, s.Flavor, s.Cluster.APIServer.CIDRs)
 	s.validatePolicies(v)
 	s.Cluster.validate(v, s)
+	s.Fallback.validate(v)
 	if len(v.errs) == 0 {
 		return nil
 	}

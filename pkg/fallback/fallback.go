@@ -1,0 +1,328 @@
+// Package fallback covers the callers tierwall cannot see. Most real
+// applications keep their peers' addresses in code or in config baked into
+// the image; a target port of a Service-backed workload that no allow
+// admits any caller to almost certainly has such callers. With
+// spec.fallback.callers: namespace that port is opened to the pods of the
+// same namespace (and nothing else: no other port, no other namespace), in
+// policies of their own whose reason starts with "fallback:" and says what
+// replaces them; with none, each such port is an error.
+package fallback
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/graph"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/policy"
+	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/scope"
+	"github.com/tierwall/tierwall/pkg/service"
+	"github.com/tierwall/tierwall/pkg/workload"
+)
+
+// Source is the tierwall.io/source of fallback policies, and Check the
+// check id under which they are reported.
+const (
+	Source = "fallback"
+	Check  = "fallback-callers"
+	// CallersAnnotation "none" on a Service or its workload says nobody
+	// calls it: no fallback, no finding.
+	CallersAnnotation = "tierwall.io/callers"
+	// UnreachableCheck is the id of a Service port nothing may reach.
+	UnreachableCheck = "unreachable-port"
+)
+
+// Input is what the fallback reads: the derived edges and the input.
+type Input struct {
+	Spec      *v1alpha1.Spec
+	Set       scope.Set
+	Objects   []manifest.Object
+	Workloads []workload.Workload
+	Services  []service.Service
+	Edges     []graph.Edge
+}
+
+// Port is one uncalled Service port of a workload.
+type Port struct {
+	Workload *workload.Workload
+	Service  *service.Service
+	Port     service.Port
+	Pod      workload.Port
+}
+
+// Output is the fallback edges, the uncalled ports and the findings.
+type Output struct {
+	Edges   []graph.Edge
+	Ports   []Port
+	Results framework.Results
+}
+
+// ignored are the sources that do not count as callers: Prometheus scrapes
+// a port without calling the app. (A webhook configuration does name the
+// caller of its Service's port: the control plane.)
+var ignored = map[string]bool{"monitors": true}
+
+// Derive finds every uncalled port and writes its fallback.
+func Derive(in Input) Output {
+	var out Output
+	if !*in.Spec.DefaultDeny.Ingress {
+		return out
+	}
+	isolated := map[string]bool{}
+	for _, ns := range in.Spec.IsolateNamespaces {
+		isolated[ns] = true
+	}
+	user := userPolicies(in)
+	var names []string
+	reported := map[string]bool{}
+	for i := range in.Services {
+		s := &in.Services[i]
+		if s.Selector == nil || s.Type == "ExternalName" || s.Object.Annotations[CallersAnnotation] == "none" {
+			continue
+		}
+		ns, ok := in.Set.Get(s.Namespace)
+		if !ok || !ns.InScope() || isolated[s.Namespace] {
+			continue
+		}
+		for j := range in.Workloads {
+			w := &in.Workloads[j]
+			if w.HostNetwork || len(w.Selector) == 0 || !s.Selects(*w) ||
+				w.Object.Annotations[CallersAnnotation] == "none" || w.PodAnnotations[CallersAnnotation] == "none" {
+				continue
+			}
+			for _, sp := range s.Ports {
+				wp, _, ok := s.Target(sp, *w)
+				// A dedicated metrics port is Prometheus's, which has its own allow.
+				if !ok || w.MetricsPort(wp) || covered(in.Edges, w, wp) || user.covers(w, wp) {
+					continue
+				}
+				key := w.Namespace + "/" + w.Kind + "/" + w.Name + "/" + wp.Protocol + strconv.Itoa(int(wp.Port))
+				if reported[key] {
+					continue
+				}
+				reported[key] = true
+				if user.selectsAll[w.Namespace] {
+					out.Results = append(out.Results, result.New(result.Warning, result.RefOf(s.Object), "spec.ports",
+						"%s port %d -> pod port %d of %s %s: no allow names a caller, and the input's own policy %s selects every pod of the namespace: no fallback is written here; make sure your policies admit its callers",
+						s.Ref(), sp.Port, wp.Port, w.Kind, w.Name, user.allName[w.Namespace]))
+					continue
+				}
+				out.Ports = append(out.Ports, Port{Workload: w, Service: s, Port: sp, Pod: wp})
+				names = append(names, fmt.Sprintf("%s %s port %d", w.Kind, display(w.Namespace, w.Name), wp.Port))
+				if in.Spec.Fallback.Callers == v1alpha1.FallbackNone {
+					out.Results = append(out.Results, tagged(result.New(result.Error, result.RefOf(s.Object), "spec.ports",
+						"%s port %d -> pod port %d of %s %s: no allow names a caller (spec.fallback.callers is none): name its callers with the annotation tierwall.io/allow-from on %s %s or spec.allows, or annotate %s: none if nothing calls it",
+						s.Ref(), sp.Port, wp.Port, w.Kind, w.Name, w.Kind, w.Name, CallersAnnotation), UnreachableCheck))
+					continue
+				}
+				out.Edges = append(out.Edges, edges(w, s, sp, wp, in.Spec.Zones.Key)...)
+			}
+		}
+	}
+	if len(names) > 0 && in.Spec.Fallback.Callers == v1alpha1.FallbackNamespace {
+		sort.Strings(names)
+		out.Results = append(out.Results, tagged(result.New(result.Warning, nil, "spec.fallback.callers",
+			"fallback: %d port(s) have no caller the manifests name, so each is open to the pods of its own namespace (calls from other namespaces or written in code to the internet stay blocked): %s; name the callers (tierwall.io/allow-from, spec.allows) or annotate %s: none, and set spec.fallback.callers: none to make this an error",
+			len(names), list(names), CallersAnnotation), Check))
+	}
+	return out
+}
+
+func tagged(r *framework.Result, check string) *framework.Result {
+	r.Tags = map[string]string{"check": check}
+	return r
+}
+
+func display(ns, name string) string {
+	if ns == "" {
+		ns = "(release namespace)"
+	}
+	return ns + "/" + name
+}
+
+// list writes the first ten names, then a count.
+func list(names []string) string {
+	if len(names) <= 10 {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
+}
+
+// edges writes the fallback of one port: ingress from every pod of the
+// namespace in a policy of its own, and the matching egress of those pods.
+func edges(w *workload.Workload, s *service.Service, sp service.Port, wp workload.Port, zoneKey string) []graph.Edge {
+	all := graph.Endpoint{Kind: graph.Pods, Namespace: w.Namespace, Selector: map[string]string{}, Name: "fallback"}
+	to := graph.FromWorkload(w, zoneKey)
+	ports := []networkingv1.NetworkPolicyPort{policy.Port(wp.Protocol, wp.Port)}
+	reason := fmt.Sprintf("fallback: no allow names a caller of %s port %d -> pod port %d of %s %s, so the pods of its namespace may reach it there (callers the manifests do not name, such as addresses compiled into code); replace it with an exact allow (annotation tierwall.io/allow-from on %s %s, or spec.allows), or annotate %s: none if nothing calls it",
+		s.Ref(), sp.Port, wp.Port, w.Kind, w.Name, w.Kind, w.Name, CallersAnnotation)
+	return []graph.Edge{
+		{From: all, To: to, Ports: ports, Reason: reason, Source: Source, Wide: Check, Policy: "fallback-ingress", SkipEgress: true},
+		{From: all, To: to, Ports: ports, Reason: reason, Source: Source, Wide: Check, SkipIngress: true},
+	}
+}
+
+// covered reports whether an edge admits some caller to the workload's pod
+// port (Prometheus and the control plane do not count).
+func covered(edges []graph.Edge, w *workload.Workload, wp workload.Port) bool {
+	for _, e := range edges {
+		if ignored[e.Source] || e.APIServer || !reaches(e.To, w) {
+			continue
+		}
+		if len(e.Ports) == 0 {
+			return true
+		}
+		for _, p := range e.Ports {
+			if portMatches(p, wp) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reaches reports whether an endpoint selects the workload's pods.
+func reaches(to graph.Endpoint, w *workload.Workload) bool {
+	switch to.Kind {
+	case graph.Workload:
+		return to.Workload != nil && to.Workload.Namespace == w.Namespace && to.Workload.Kind == w.Kind && to.Workload.Name == w.Name
+	case graph.Pods:
+		if to.NamespaceLabels == nil && to.Namespace != w.Namespace {
+			return false
+		}
+		for k, v := range to.Selector {
+			if w.PodLabels[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func portMatches(p networkingv1.NetworkPolicyPort, wp workload.Port) bool {
+	proto := "TCP"
+	if p.Protocol != nil {
+		proto = string(*p.Protocol)
+	}
+	if proto != wp.Protocol || p.Port == nil {
+		return proto == wp.Protocol
+	}
+	if p.Port.Type == intstr.String {
+		return p.Port.StrVal == wp.Name
+	}
+	if p.EndPort != nil {
+		return p.Port.IntVal <= wp.Port && wp.Port <= *p.EndPort
+	}
+	return p.Port.IntVal == wp.Port
+}
+
+// users are the input's own NetworkPolicies, as far as the fallback needs
+// them: whether one selects every pod of a namespace, and which ports of
+// which pods they admit callers to.
+type users struct {
+	selectsAll map[string]bool
+	allName    map[string]string
+	rules      []userRule
+}
+
+type userRule struct {
+	ns       string
+	selector map[string]string
+	ports    []networkingv1.NetworkPolicyPort // nil: every port
+	any      bool                             // a rule with no ports
+}
+
+func userPolicies(in Input) users {
+	u := users{selectsAll: map[string]bool{}, allName: map[string]string{}}
+	for _, o := range in.Objects {
+		if !o.IsNetworkPolicy() || o.ManagedByTierwall() || o.Node == nil {
+			continue
+		}
+		ns, ok := in.Set.Of[o.Index]
+		if !ok {
+			continue
+		}
+		sel := manifest.Lookup(o.Node, "spec", "podSelector")
+		labels := manifest.StringMap(sel, "matchLabels")
+		exprs := manifest.Items(sel, "matchExpressions")
+		if len(labels) == 0 && len(exprs) == 0 && hasIngress(o) {
+			u.selectsAll[ns] = true
+			u.allName[ns] = o.Ref()
+		}
+		for _, r := range manifest.Items(o.Node, "spec", "ingress") {
+			ur := userRule{ns: ns, selector: labels}
+			ps := manifest.Items(r, "ports")
+			if len(ps) == 0 {
+				ur.any = true
+			}
+			for _, p := range ps {
+				proto := manifest.String(p, "protocol")
+				if proto == "" {
+					proto = "TCP"
+				}
+				v := manifest.String(p, "port")
+				np := policy.Port(proto, 0)
+				if v == "" {
+					np.Port = nil
+				} else if n, err := strconv.Atoi(v); err == nil {
+					np = policy.Port(proto, int32(n))
+				} else {
+					np = policy.NamedPort(proto, v)
+				}
+				if e, err := strconv.Atoi(manifest.String(p, "endPort")); err == nil {
+					end := int32(e)
+					np.EndPort = &end
+				}
+				ur.ports = append(ur.ports, np)
+			}
+			u.rules = append(u.rules, ur)
+		}
+	}
+	return u
+}
+
+func hasIngress(o manifest.Object) bool {
+	for _, t := range manifest.Items(o.Node, "spec", "policyTypes") {
+		if t.Value == "Ingress" {
+			return true
+		}
+	}
+	return len(manifest.Items(o.Node, "spec", "policyTypes")) == 0
+}
+
+// covers reports whether a rule of the input's own policies admits some
+// caller to the workload's pod port.
+func (u users) covers(w *workload.Workload, wp workload.Port) bool {
+	for _, r := range u.rules {
+		if r.ns != w.Namespace {
+			continue
+		}
+		match := true
+		for k, v := range r.selector {
+			if w.PodLabels[k] != v {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		if r.any {
+			return true
+		}
+		for _, p := range r.ports {
+			if portMatches(p, wp) {
+				return true
+			}
+		}
+	}
+	return false
+}
