@@ -8,6 +8,7 @@ package check
 
 import (
 	"fmt"
+	"sort"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -54,6 +55,14 @@ const (
 	// UnreachablePort: a Service port of a protected workload that nothing
 	// may reach.
 	UnreachablePort = fallback.UnreachableCheck
+	// DuplicateObject: two objects of one identity.
+	DuplicateObject = "duplicate-object"
+	// UnknownPodTemplate: a kind in no table read as a workload by its pod
+	// template's shape.
+	UnknownPodTemplate = "unknown-pod-template"
+	// IgnoreChecksAnnotation on an object suppresses the findings it names
+	// (comma-separated check ids) on that object; they are counted.
+	IgnoreChecksAnnotation = "tierwall.io/ignore-checks"
 )
 
 // DefaultClusterCIDRs are the usual pod and Service ranges, used when the
@@ -73,6 +82,11 @@ type Options struct {
 	Needs []plumbing.Need
 	// Strict makes the deliberately wide defaults errors.
 	Strict bool
+	// Skip lists check ids whose findings are suppressed (and counted).
+	Skip []string
+	// Input are findings on the objects themselves (ReadInput), reported
+	// with the others.
+	Input framework.Results
 	// Reachability checks that every Service port of a protected workload
 	// has a caller (unreachable-port): tierwall check does, the engine's
 	// own run needs not, since its fallback or its errors cover them.
@@ -85,16 +99,44 @@ type Options struct {
 func Objects(objs []manifest.Object, spec *v1alpha1.Spec, opts Options) framework.Results {
 	m, _ := analysis.New(objs, analysis.Options{Spec: spec})
 	if opts.Needs == nil {
-		opts.Needs = ReadNeeds(objs, m.Spec)
+		opts.Needs, opts.Input = ReadInput(objs, m.Spec)
 	}
 	return Run(m, opts)
 }
 
-// ReadNeeds reads the plumbing needs of an object set (API access through
-// RBAC, webhooks) for Options.Needs.
-func ReadNeeds(objs []manifest.Object, spec *v1alpha1.Spec) []plumbing.Need {
+// ReadInput reads what the checks need of the objects themselves: the
+// plumbing needs (API access through RBAC, webhooks) for Options.Needs,
+// and the findings on the objects (two objects of one identity, pod
+// templates of unknown kinds) for Options.Input.
+func ReadInput(objs []manifest.Object, spec *v1alpha1.Spec) ([]plumbing.Need, framework.Results) {
 	in, _ := plumbing.Read(spec, objs)
-	return plumbing.Derive(in).Needs
+	out := plumbing.Derive(in)
+	var rs framework.Results
+	for _, r := range out.Results {
+		if r.Tags["check"] == UnknownPodTemplate {
+			rs = append(rs, r)
+		}
+	}
+	seen := map[string]manifest.Object{}
+	for _, o := range objs {
+		if o.LocalConfig() || o.Kind == "" || o.Name == "" {
+			continue
+		}
+		ns, namespaced := in.Set.Of[o.Index]
+		key := o.Group() + "/" + o.Kind + "/" + ns + "/" + o.Name
+		if !namespaced {
+			key = o.Group() + "/" + o.Kind + "//" + o.Name
+		}
+		if first, dup := seen[key]; dup {
+			r := result.New(result.Error, result.RefOf(o), "metadata.name",
+				"%s is in the input twice (documents %d and %d) once namespaces are applied: kubectl and Helm keep only one of them, or refuse both", o.Ref(), first.Index, o.Index)
+			r.Tags = map[string]string{"check": DuplicateObject}
+			rs = append(rs, r)
+			continue
+		}
+		seen[key] = o
+	}
+	return out.Needs, rs
 }
 
 // Run checks a model and returns the findings, sorted (errors first).
@@ -131,8 +173,67 @@ func Run(m *analysis.Model, opts Options) framework.Results {
 			c.ports(r)
 		}
 	}
+	c.out = append(c.out, opts.Input...)
+	c.suppress(opts.Skip)
 	result.Sort(c.out)
 	return c.out
+}
+
+// suppress drops the findings an object's tierwall.io/ignore-checks
+// annotation or --skip names, and says how many were dropped.
+func (c *checker) suppress(skip []string) {
+	skipped := map[string]bool{}
+	for _, id := range skip {
+		skipped[id] = true
+	}
+	ignore := map[string]map[string]bool{}
+	addObj := func(o manifest.Object) {
+		v := o.Annotations[IgnoreChecksAnnotation]
+		if v == "" {
+			return
+		}
+		ids := map[string]bool{}
+		for _, id := range strings.Split(v, ",") {
+			ids[strings.TrimSpace(id)] = true
+		}
+		ignore[o.Kind+"/"+o.Namespace+"/"+o.Name] = ids
+	}
+	for _, p := range c.m.Policies {
+		addObj(p.Object)
+	}
+	for _, e := range c.m.Endpoints {
+		if e.Workload != nil {
+			addObj(e.Workload.Object)
+		}
+	}
+	for _, s := range c.m.Services {
+		addObj(s.Object)
+	}
+	if len(skipped) == 0 && len(ignore) == 0 {
+		return
+	}
+	kept := c.out[:0]
+	n := map[string]int{}
+	for _, r := range c.out {
+		id := r.Tags["check"]
+		if ref := r.ResourceRef; id != "" && (skipped[id] || (ref != nil && ignore[ref.Kind+"/"+ref.Namespace+"/"+ref.Name][id])) {
+			n[id]++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	c.out = kept
+	var parts []string
+	total := 0
+	for id, k := range n {
+		parts = append(parts, fmt.Sprintf("%s: %d", id, k))
+		total += k
+	}
+	if total > 0 {
+		sort.Strings(parts)
+		c.out = append(c.out, result.New(result.Info, nil, "",
+			"%d finding(s) suppressed (%s annotations or --skip): %s", total, IgnoreChecksAnnotation, strings.Join(parts, ", ")))
+	}
 }
 
 type checker struct {
@@ -735,4 +836,10 @@ func (c *checker) reachability() {
 			}
 		}
 	}
+}
+
+// ReadNeeds is ReadInput's needs alone.
+func ReadNeeds(objs []manifest.Object, spec *v1alpha1.Spec) []plumbing.Need {
+	needs, _ := ReadInput(objs, spec)
+	return needs
 }

@@ -174,7 +174,9 @@ func edges(w *workload.Workload, s *service.Service, sp service.Port, wp workloa
 // port (Prometheus and the control plane do not count).
 func covered(edges []graph.Edge, w *workload.Workload, wp workload.Port) bool {
 	for _, e := range edges {
-		if ignored[e.Source] || e.APIServer || !reaches(e.To, w) {
+		// A workload's own pods calling each other (StatefulSet peers) name
+		// none of its clients.
+		if ignored[e.Source] || e.APIServer || !reaches(e.To, w) || (e.From.Kind == graph.Workload && reaches(e.From, w)) {
 			continue
 		}
 		if len(e.Ports) == 0 {

@@ -63,11 +63,13 @@ type Classes struct {
 	all map[*workload.Workload]string
 	// guessed are the controllers recognised only by their image.
 	guessed map[*workload.Workload]bool
+	// assumed are the classes already reported as assumed.
+	assumed map[string]bool
 }
 
 func (r *reader) classes() *Classes {
 	c := &Classes{r: r, controller: map[string]string{}, workloads: map[string][]*workload.Workload{},
-		all: map[*workload.Workload]string{}, guessed: map[*workload.Workload]bool{}}
+		all: map[*workload.Workload]string{}, guessed: map[*workload.Workload]bool{}, assumed: map[string]bool{}}
 	var classObjs []manifest.Object
 	for _, o := range r.in.Objects {
 		if o.Kind == "IngressClass" && o.Group() == "networking.k8s.io" && o.Node != nil {
@@ -195,10 +197,16 @@ func (c *Classes) Entry(o manifest.Object, resolve func(p v1alpha1.Peer) []graph
 	for _, k := range KnownControllers {
 		if (ctrl != "" && k.Controller == ctrl) || (ctrl == "" && k.Class == class) {
 			ep := graph.Endpoint{Kind: graph.Pods, Namespace: k.Namespace, Selector: k.PodLabels, Name: "ingress-" + class}
-			return []graph.Endpoint{ep}, fmt.Sprintf("class %s (%s)", class, how),
-				result.New(result.Info, result.RefOf(o), "spec.ingressClassName",
-					"%s: class %s is assumed to be served by %s, the defaults of %s (set spec.inference.ingressClasses if it runs elsewhere)",
-					o.Ref(), class, ep.Describe(), k.Controller)
+			// An assumption that breaks the app when wrong: a warning, once
+			// per class.
+			var note *framework.Result
+			if !c.assumed[class] {
+				c.assumed[class] = true
+				note = result.New(result.Warning, nil, "spec.inference.ingressClasses",
+					"Ingresses of class %s are assumed to be entered by %s, the defaults of %s: set spec.inference.ingressClasses if its controller runs elsewhere",
+					class, ep.Describe(), k.Controller)
+			}
+			return []graph.Endpoint{ep}, fmt.Sprintf("class %s (%s)", class, how), note
 		}
 	}
 	return nil, "", result.New(result.Warning, result.RefOf(o), "spec.ingressClassName",
