@@ -99,7 +99,35 @@ func Read(spec *v1alpha1.Spec, objs []manifest.Object) (Input, framework.Results
 			in.Services = append(in.Services, s)
 		}
 	}
+	rs = append(rs, foreign(&in)...)
 	return in, rs
+}
+
+// Foreign is why a namespace that holds neither a workload nor a Namespace
+// object of the input is not protected: its pods belong to someone else (a
+// chart's ServiceMonitor in monitoring, a dashboard ConfigMap in grafana),
+// and an egress allow there would isolate pods tierwall has not seen.
+const Foreign = "no workload and no Namespace object of the input: someone else's namespace (touched, not protected)"
+
+func foreign(in *Input) framework.Results {
+	has := map[string]bool{}
+	for _, w := range in.Workloads {
+		has[w.Namespace] = true
+	}
+	var rs framework.Results
+	for i := range in.Set.List {
+		ns := &in.Set.List[i]
+		if !ns.InScope() || ns.Object != nil || has[ns.Name] {
+			continue
+		}
+		ns.Skipped = Foreign
+		var ref *result.Ref
+		if ns.Name != "" {
+			ref = &result.Ref{APIVersion: "v1", Kind: "Namespace", Name: ns.Name}
+		}
+		rs = append(rs, result.New(result.Info, ref, "", "namespace %s skipped: %s", ns.Display(), Foreign))
+	}
+	return rs
 }
 
 // Output is the edges of the needs met, the needs to verify and the findings.
