@@ -48,6 +48,10 @@ type Input struct {
 	Workloads []workload.Workload
 	Services  []service.Service
 	Edges     []graph.Edge
+	// Release, when known, names the namespace's fallback egress policy
+	// (<release>-fallback-egress), so that renders sharing a namespace never
+	// collide.
+	Release string
 }
 
 // Port is one uncalled Service port of a workload.
@@ -123,7 +127,7 @@ func Derive(in Input) Output {
 						s.Ref(), sp.Port, wp.Port, w.Kind, w.Name, w.Kind, w.Name, CallersAnnotation), UnreachableCheck))
 					continue
 				}
-				out.Edges = append(out.Edges, edges(w, s, sp, wp, in.Spec.Zones.Key)...)
+				out.Edges = append(out.Edges, edges(w, s, sp, wp, in.Spec.Zones.Key, in.Release)...)
 			}
 		}
 	}
@@ -158,8 +162,12 @@ func list(names []string) string {
 
 // edges writes the fallback of one port: ingress from every pod of the
 // namespace in a policy of its own, and the matching egress of those pods.
-func edges(w *workload.Workload, s *service.Service, sp service.Port, wp workload.Port, zoneKey string) []graph.Edge {
-	all := graph.Endpoint{Kind: graph.Pods, Namespace: w.Namespace, Selector: map[string]string{}, Name: "fallback"}
+func edges(w *workload.Workload, s *service.Service, sp service.Port, wp workload.Port, zoneKey, release string) []graph.Edge {
+	name := "fallback"
+	if release != "" {
+		name = release + "-fallback"
+	}
+	all := graph.Endpoint{Kind: graph.Pods, Namespace: w.Namespace, Selector: map[string]string{}, Name: name}
 	to := graph.FromWorkload(w, zoneKey)
 	ports := []networkingv1.NetworkPolicyPort{policy.Port(wp.Protocol, wp.Port)}
 	reason := fmt.Sprintf("fallback: no allow names a caller of %s port %d -> pod port %d of %s %s, so the pods of its namespace may reach it there (callers the manifests do not name, such as addresses compiled into code); replace it with an exact allow (annotation tierwall.io/allow-from on %s %s, or spec.allows), or annotate %s: none if nothing calls it",

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -91,7 +93,7 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 		}})
 	out.Needs = needs
 	// Callers the manifests do not name: the fallback reads every edge.
-	fb := fallback.Derive(fallback.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Edges: derived.Edges})
+	fb := fallback.Derive(fallback.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Edges: derived.Edges, Release: Release(e.Spec, workloads)})
 	derived.Edges = append(derived.Edges, fb.Edges...)
 	derived.Results = append(derived.Results, fb.Results...)
 	ext := fallback.Externals(e.Spec, externals, derived.Edges)
@@ -105,6 +107,15 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	out.Results = append(out.Results, baseRS...)
 	out.Results = append(out.Results, derived.Results...)
 	gen = append(gen, derived.Policies...)
+	// Several renders share a namespace: the namespace-wide policies carry
+	// the release in their names.
+	release := Release(e.Spec, workloads)
+	for i := range gen {
+		if release != "" {
+			gen[i].Policy.Name = policy.Name(release + "-" + gen[i].Policy.Name)
+		}
+	}
+	out.Summary.Release = release
 	inScope := func(name string) bool {
 		ns, ok := set.Get(name)
 		return ok && ns.InScope()
@@ -194,4 +205,31 @@ func describe(o manifest.Object) string {
 		return "unnamed"
 	}
 	return o.Ref()
+}
+
+// InstanceLabel is the label Helm charts (and Argo CD's tracking) set to the
+// release's name.
+const InstanceLabel = "app.kubernetes.io/instance"
+
+// Release is the release a render belongs to: spec.release, else the one
+// app.kubernetes.io/instance value every workload shares, else "".
+func Release(spec *v1alpha1.Spec, ws []workload.Workload) string {
+	if spec.Release != "" {
+		return spec.Release
+	}
+	shared := ""
+	for _, w := range ws {
+		v := w.Object.Labels[InstanceLabel]
+		if v == "" {
+			v = w.PodLabels[InstanceLabel]
+		}
+		if v == "" || (shared != "" && v != shared) {
+			return ""
+		}
+		shared = v
+	}
+	if len(validation.IsDNS1123Label(shared)) > 0 {
+		return ""
+	}
+	return shared
 }

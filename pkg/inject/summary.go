@@ -10,6 +10,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/fallback"
 	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
 	"github.com/tierwall/tierwall/pkg/scope"
@@ -25,7 +26,12 @@ const SummaryAnnotation = "tierwall.io/summary"
 // baseline policy. A summary without fallbacks, external hosts, unresolved
 // references or warnings means nothing was guessed.
 type Summary struct {
+	// Release names the render's release ("" when unknown).
+	Release   string
 	Workloads int
+	// Touched are the namespaces the input puts objects in that belong to
+	// someone else (no workload, no Namespace object): no policy there.
+	Touched []string
 	// Protected are the namespaces tierwall writes policies in.
 	Protected []string
 	// Flows counts the allows read from the manifests and the config
@@ -54,6 +60,8 @@ func summarize(spec *v1alpha1.Spec, set scope.Set, ws []workload.Workload, edges
 		if ns.InScope() {
 			s.Protected = append(s.Protected, ns.Display())
 			s.byNS[ns.Name] = &nsSummary{}
+		} else if ns.Skipped == plumbing.Foreign {
+			s.Touched = append(s.Touched, ns.Display())
 		}
 	}
 	for _, w := range ws {
@@ -108,6 +116,14 @@ func (s Summary) Text() string {
 	if len(s.Protected) > 0 {
 		fmt.Fprintf(&b, " (%s)", first(s.Protected))
 	}
+	if len(s.Touched) > 0 {
+		fmt.Fprintf(&b, "; touched, not protected (someone else's): %s", first(s.Touched))
+	}
+	if s.Release != "" {
+		fmt.Fprintf(&b, "; release %s", s.Release)
+	} else if len(s.Protected) > 0 {
+		b.WriteString("; no release named: a second render into these namespaces would collide on default-deny-all, allow-dns and allow-monitoring (name it with --release or spec.release; Argo CD sets ARGOCD_APP_NAME)")
+	}
 	fmt.Fprintf(&b, "; %d flow(s) read from the manifests and config", s.Flows)
 	if len(s.Fallbacks) > 0 {
 		fmt.Fprintf(&b, "; %d fallback(s), open to their namespace since no caller is named: %s", len(s.Fallbacks), first(s.Fallbacks))
@@ -157,6 +173,8 @@ func (s Summary) annotate(gen []policy.Generated) {
 			g.Policy.Annotations[SummaryAnnotation] = text
 		}
 	}
-	pick(func(g policy.Generated) bool { return g.Policy.Name == baseline.DefaultDenyName })
+	pick(func(g policy.Generated) bool {
+		return g.Policy.Name == baseline.DefaultDenyName || strings.HasSuffix(g.Policy.Name, "-"+baseline.DefaultDenyName)
+	})
 	pick(func(g policy.Generated) bool { return g.Policy.Annotations[manifest.SourceAnnotation] == "baseline" })
 }

@@ -102,6 +102,24 @@ func Namespaces(spec *v1alpha1.Spec, objs []manifest.Object) (Set, framework.Res
 		get(name)
 		of[o.Index] = name
 	}
+	// A chart that sets namespace: {{ .Release.Namespace }} on some objects
+	// and nothing on others (its subcharts) would get every namespace-wide
+	// policy twice once Helm applies the release namespace. Objects without
+	// a namespace plus objects in exactly one namespace that holds a
+	// workload or Service are one namespace.
+	if release && spec.Namespace == "" {
+		if n, ok := soleAppNamespace(objs, of); ok {
+			for i, ns := range of {
+				if ns == "" {
+					of[i] = n
+				}
+			}
+			delete(byName, "")
+			release = false
+			results = append(results, result.New(result.Warning, nil, "spec.namespace",
+				"objects without metadata.namespace are taken to be in namespace %q, the one namespace of the input that holds workloads or Services (a chart that namespaces some objects and not others): set spec.namespace (post-renderer: --namespace) to settle it", n))
+		}
+	}
 	if release {
 		if spec.Namespace == "" {
 			results = append(results, result.New(result.Info, nil, "",
@@ -139,4 +157,37 @@ func Namespaces(spec *v1alpha1.Spec, objs []manifest.Object) (Set, framework.Res
 			"namespace %s skipped: %s", ns.Display(), ns.Skipped))
 	}
 	return set, results
+}
+
+// appKinds are the kinds that make a namespace an application's: what runs
+// pods, and Services.
+var appKinds = map[string]bool{
+	"apps/Deployment": true, "apps/StatefulSet": true, "apps/DaemonSet": true, "apps/ReplicaSet": true,
+	"batch/Job": true, "batch/CronJob": true, "/Pod": true, "/ReplicationController": true, "/Service": true,
+}
+
+// soleAppNamespace returns the one named namespace whose objects include a
+// workload or a Service, when there is exactly one and objects without a
+// namespace hold one too.
+func soleAppNamespace(objs []manifest.Object, of map[int]string) (string, bool) {
+	named := map[string]bool{}
+	unnamed := false
+	for _, o := range objs {
+		ns, ok := of[o.Index]
+		if !ok || (!appKinds[o.Group()+"/"+o.Kind] && o.Prepared == nil) {
+			continue
+		}
+		if ns == "" {
+			unnamed = true
+		} else {
+			named[ns] = true
+		}
+	}
+	if !unnamed || len(named) != 1 {
+		return "", false
+	}
+	for n := range named {
+		return n, true
+	}
+	return "", false
 }

@@ -39,6 +39,15 @@ type Spec struct {
 	// so they land wherever the objects land. Defaults to "".
 	Namespace string `json:"namespace,omitempty"`
 
+	// Release names the Helm release, Argo CD application or overlay this
+	// render belongs to. The namespace-wide policies (the baseline, the
+	// fallback's egress) carry it in their names, so that several renders
+	// into one namespace never collide. The post-renderer and the function
+	// also take it from --release and from ARGOCD_APP_NAME. Defaults to the
+	// one app.kubernetes.io/instance value every workload of the input
+	// shares, else none (and the summary says a second render would collide).
+	Release string `json:"release,omitempty"`
+
 	// SkipSystemNamespaces skips kube-system, kube-public and kube-node-lease,
 	// where a default-deny breaks the cluster. Defaults to true.
 	SkipSystemNamespaces *bool `json:"skipSystemNamespaces,omitempty"`

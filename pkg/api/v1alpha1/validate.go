@@ -51,6 +51,13 @@ func (s *Spec) Validate(prefix string) error {
 	if s.Namespace != "" {
 		v.namespace("namespace", s.Namespace)
 	}
+	if s.Release != "" {
+		// Part of policy names: a DNS-1123 label (Helm's own rule for
+		// release names).
+		for _, msg := range validation.IsDNS1123Label(s.Release) {
+			v.add("release", "%q is not a valid release name: %s", s.Release, msg)
+		}
+	}
 	for i, ns := range s.SkipNamespaces {
 		v.namespace(fmt.Sprintf("skipNamespaces[%d]", i), ns)
 	}

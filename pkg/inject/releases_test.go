@@ -1,0 +1,148 @@
+package inject_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/tierwall/tierwall/pkg/analysis"
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/check"
+	"github.com/tierwall/tierwall/pkg/inject"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/testutil"
+)
+
+// podinfoRelease is one release of a small web chart, as Helm renders it
+// into namespace test: the release name in every name and instance label.
+func podinfoRelease(release string) string {
+	return strings.ReplaceAll(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: REL-podinfo
+  namespace: test
+  labels: {app.kubernetes.io/name: podinfo, app.kubernetes.io/instance: REL}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: podinfo, app.kubernetes.io/instance: REL}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: podinfo, app.kubernetes.io/instance: REL}}
+    spec:
+      automountServiceAccountToken: false
+      containers:
+      - {name: podinfo, image: example/podinfo:6, ports: [{name: http, containerPort: 9898}]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: REL-podinfo
+  namespace: test
+  labels: {app.kubernetes.io/name: podinfo, app.kubernetes.io/instance: REL}
+spec:
+  selector: {app.kubernetes.io/name: podinfo, app.kubernetes.io/instance: REL}
+  ports: [{name: http, port: 9898, targetPort: http}]
+`, "REL", release)
+}
+
+// render runs the engine on one release and returns its input objects and
+// what it generated, as nodes.
+func render(t *testing.T, in string, spec *v1alpha1.Spec) (input, generated []*yaml.Node) {
+	t.Helper()
+	docs := testutil.Docs(t, []byte(in))
+	objs := make([]manifest.Object, len(docs))
+	for i, d := range docs {
+		objs[i] = manifest.FromNode(i, d)
+	}
+	out, failed, err := inject.Engine{Spec: spec}.Process(objs)
+	require.NoError(t, err)
+	require.False(t, failed, "%v", out.Results)
+	return docs, out.Nodes
+}
+
+// model analyses the union of several renders as one cluster would hold it.
+func model(t *testing.T, spec *v1alpha1.Spec, sets ...[]*yaml.Node) (*analysis.Model, []manifest.Object) {
+	t.Helper()
+	var objs []manifest.Object
+	for _, set := range sets {
+		for _, n := range set {
+			objs = append(objs, manifest.FromNode(len(objs), n))
+		}
+	}
+	m, findings := analysis.New(objs, analysis.Options{Spec: spec})
+	require.Empty(t, findings)
+	return m, objs
+}
+
+func endpoint(t *testing.T, m *analysis.Model, name string) *analysis.Endpoint {
+	t.Helper()
+	for _, e := range m.Endpoints {
+		if e.Kind == analysis.Workload && e.Name == name {
+			return e
+		}
+	}
+	t.Fatalf("no workload %s", name)
+	return nil
+}
+
+// TestTwoReleasesOneNamespace: two releases of one chart rendered on their
+// own into one namespace (a chart README's frontend and backend) never
+// produce colliding objects; applied together they give the union of their
+// intent with every pod default-denied; removing one leaves the other
+// protected and working.
+func TestTwoReleasesOneNamespace(t *testing.T) {
+	spec := &v1alpha1.Spec{}
+	spec.Default()
+	feIn, feGen := render(t, podinfoRelease("frontend"), spec)
+	beIn, beGen := render(t, podinfoRelease("backend"), spec)
+
+	names := map[string]bool{}
+	for _, n := range feGen {
+		names[manifest.FromNode(0, n).Ref()] = true
+	}
+	for _, n := range beGen {
+		ref := manifest.FromNode(0, n).Ref()
+		assert.False(t, names[ref], "both releases generate %s: the second install would fail", ref)
+	}
+	assert.True(t, names["NetworkPolicy test/frontend-default-deny-all"], "the baseline carries the release: %v", names)
+
+	m, objs := model(t, spec, feIn, feGen, beIn, beGen)
+	rs := check.Objects(objs, spec, check.Options{})
+	for _, r := range rs {
+		assert.NotEqual(t, check.DuplicateObject, r.Tags["check"], r.Message)
+		assert.NotEqual(t, check.NotDefaultDenied, r.Tags["check"], r.Message)
+	}
+	fe, be := endpoint(t, m, "frontend-podinfo"), endpoint(t, m, "backend-podinfo")
+	// Each release's intent: its port open to its namespace (the fallback).
+	assert.True(t, m.Allowed(fe, be, "TCP", 9898))
+	assert.True(t, m.Allowed(be, fe, "TCP", 9898))
+	assert.False(t, m.Allowed(fe, be, "TCP", 22), "a port no release opened")
+
+	// Uninstall frontend: backend stays default-denied and reachable.
+	m2, objs2 := model(t, spec, beIn, beGen)
+	for _, r := range check.Objects(objs2, spec, check.Options{}) {
+		assert.NotEqual(t, check.NotDefaultDenied, r.Tags["check"], r.Message)
+	}
+	be2 := endpoint(t, m2, "backend-podinfo")
+	in, eg := m2.Isolation(be2)
+	assert.True(t, in && eg, "backend is no longer default-denied")
+}
+
+// TestNoReleaseSaysSo: without a release the summary says that a second
+// render into the namespace would collide, and how to name the release.
+func TestNoReleaseSaysSo(t *testing.T) {
+	spec := &v1alpha1.Spec{}
+	spec.Default()
+	in := strings.ReplaceAll(podinfoRelease("x"), "app.kubernetes.io/instance: x", "tier: web")
+	docs := testutil.Docs(t, []byte(in))
+	objs := make([]manifest.Object, len(docs))
+	for i, d := range docs {
+		objs[i] = manifest.FromNode(i, d)
+	}
+	out, _, err := inject.Engine{Spec: spec}.Process(objs)
+	require.NoError(t, err)
+	assert.Empty(t, out.Summary.Release)
+	assert.Contains(t, out.Summary.Text(), "no release named: a second render into these namespaces would collide")
+	assert.Contains(t, out.Summary.Text(), "--release or spec.release")
+}
