@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
@@ -433,4 +434,36 @@ func HasPods(ws []workload.Workload, labels map[string]string) bool {
 		}
 	}
 	return false
+}
+
+// DNSEdges gives DNS to the source of every egress edge, for renders that
+// write no allow-dns (spec.baseline.enabled: false): a pod with an egress
+// policy from this render must resolve names through it.
+func DNSEdges(spec *v1alpha1.Spec, edges []graph.Edge) []graph.Edge {
+	c := spec.DNS
+	var tos []graph.Endpoint
+	if c.Namespace != "" {
+		tos = append(tos, graph.Endpoint{Kind: graph.Pods, Namespace: c.Namespace, Selector: c.PodLabels, Name: "dns"})
+	}
+	for _, cidr := range c.CIDRs {
+		tos = append(tos, graph.Endpoint{Kind: graph.CIDR, CIDR: cidr, Name: "dns"})
+	}
+	seen := map[string]bool{}
+	var out []graph.Edge
+	for _, e := range edges {
+		if e.SkipEgress || !e.From.Selectable() {
+			continue
+		}
+		key := e.From.Namespace + "/" + e.From.Name + "/" + graph.Labels(e.From.Selector) + "/" + e.Policy
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		for _, to := range tos {
+			out = append(out, graph.Edge{From: e.From, To: to, Ports: dnsPorts(c.Ports), Source: "dns", Policy: e.Policy, SkipIngress: true,
+				Reason: fmt.Sprintf("dns: this render writes no allow-dns (spec.baseline.enabled: false), so %s resolves names through its own egress policy: UDP and TCP port %s to %s (config spec.dns, profile %s)",
+					e.From.Describe(), portList(c.Ports), to.Describe(), c.Profile)})
+		}
+	}
+	return out
 }

@@ -285,7 +285,11 @@ func (c *checker) workloads() {
 		if !eg && (spec.DefaultDeny.Egress == nil || *spec.DefaultDeny.Egress) {
 			open = append(open, "egress")
 		}
-		if len(open) > 0 {
+		if len(open) > 0 && spec.Baseline.Enabled != nil && !*spec.Baseline.Enabled {
+			c.add(NotDefaultDenied, result.Warning, workloadRef(e), labelsField(e),
+				"%s is not default-denied for %s by this render (spec.baseline.enabled is false): another render or the platform must deny it",
+				what, strings.Join(open, " and "))
+		} else if len(open) > 0 {
 			c.add(NotDefaultDenied, result.Error, workloadRef(e), labelsField(e),
 				"%s is not default-denied for %s: no NetworkPolicy selects its pods for it, so all its %s is allowed",
 				what, strings.Join(open, " and "), strings.Join(open, " and "))

@@ -78,7 +78,9 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		gen, baseRS = baseline.Derive(e.Spec, set, workloads)
+		if *e.Spec.Baseline.Enabled {
+			gen, baseRS = baseline.Derive(e.Spec, set, workloads)
+		}
 	}()
 	var needs []plumbing.Need
 	var externals []infer.External
@@ -98,6 +100,11 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	derived.Results = append(derived.Results, fb.Results...)
 	ext := fallback.Externals(e.Spec, externals, derived.Edges)
 	derived.Edges = append(derived.Edges, ext.Edges...)
+	if !*e.Spec.Baseline.Enabled {
+		// No allow-dns from this render: every pod it gives an egress
+		// policy resolves names through that policy.
+		derived.Edges = append(derived.Edges, baseline.DNSEdges(e.Spec, derived.Edges)...)
+	}
 	derived.Results = append(derived.Results, ext.Results...)
 	for _, h := range ext.Hosts {
 		derived.FQDN = append(derived.FQDN, tier.FQDNEgress{From: h.From, Hosts: []v1alpha1.FQDN{{MatchName: h.Host}}, Ports: h.Ports, Reason: h.Reason})

@@ -30,6 +30,9 @@ func (s *Spec) Default() {
 	if s.DefaultDeny.Egress == nil {
 		s.DefaultDeny.Egress = boolPtr(true)
 	}
+	if s.Baseline.Enabled == nil {
+		s.Baseline.Enabled = boolPtr(true)
+	}
 	s.DNS.Default()
 	s.Monitoring.Default()
 	s.KubeAPI.Default()

@@ -57,8 +57,17 @@ type Spec struct {
 	// Defaults to none.
 	SkipNamespaces []string `json:"skipNamespaces,omitempty"`
 
-	// DefaultDeny turns each direction of the default-deny-all policy on or off.
+	// DefaultDeny says whether each direction of the namespaces is
+	// default-denied: by this render's default-deny-all, or by another
+	// render's (see Baseline).
 	DefaultDeny DefaultDeny `json:"defaultDeny,omitempty"`
+
+	// Baseline turns this render's namespace-wide policies (default-deny-all,
+	// allow-dns, allow-monitoring) on or off. Off, the allows are still
+	// written for the directions DefaultDeny denies (another render, or the
+	// platform, denies them), and every pod that gets an egress policy gets
+	// DNS in it.
+	Baseline Baseline `json:"baseline,omitempty"`
 
 	// DNS says where pods resolve names. Defaults to the kube-dns profile.
 	DNS DNS `json:"dns,omitempty"`
@@ -119,6 +128,13 @@ type DefaultDeny struct {
 	Ingress *bool `json:"ingress,omitempty"`
 	// Egress denies all egress not allowed by another policy. Defaults to true.
 	Egress *bool `json:"egress,omitempty"`
+}
+
+// Baseline configures the namespace-wide policies of this render.
+type Baseline struct {
+	// Enabled writes default-deny-all, allow-dns and allow-monitoring.
+	// Defaults to true.
+	Enabled *bool `json:"enabled,omitempty"`
 }
 
 // DNS configures the allow-dns policy.
