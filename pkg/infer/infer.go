@@ -37,6 +37,12 @@ type Input struct {
 	Resolve func(p v1alpha1.Peer, ns, name string) []graph.Endpoint
 	// Classes resolves an Ingress's class to its controller's pods.
 	Classes *plumbing.Classes
+	// ContextServices and ContextWorkloads come from objects that resolve
+	// references without being owned (--context: another release's Services,
+	// the ingress controller): a reference to them is an egress allow on the
+	// pod port, never an ingress policy for their pods.
+	ContextServices  []service.Service
+	ContextWorkloads []workload.Workload
 }
 
 // Output is the inferred edges and the findings.
@@ -61,6 +67,9 @@ type inferrer struct {
 	unlabelled map[*workload.Workload]bool
 	// source names the inference source at work, for the edges' Source.
 	source string
+	// context marks the Services and workloads of --context objects.
+	context          map[*service.Service]bool
+	contextWorkloads map[*workload.Workload]bool
 	// unresolvedCount counts in-cluster names with no Service.
 	unresolvedCount int
 }
@@ -68,14 +77,28 @@ type inferrer struct {
 // Derive infers every edge the enabled sources give.
 func Derive(in Input) Output {
 	x := &inferrer{in: in, services: map[string]*service.Service{}, objects: map[string]manifest.Object{},
-		byNS: map[string][]*workload.Workload{}, zoneKey: in.Spec.Zones.Key, unlabelled: map[*workload.Workload]bool{}}
+		byNS: map[string][]*workload.Workload{}, zoneKey: in.Spec.Zones.Key, unlabelled: map[*workload.Workload]bool{},
+		context: map[*service.Service]bool{}, contextWorkloads: map[*workload.Workload]bool{}}
 	inf := in.Spec.Inference
 	if !*inf.Enabled {
 		return x.out
 	}
+	for i := range in.ContextServices {
+		s := &in.ContextServices[i]
+		x.services[s.Namespace+"/"+s.Name] = s
+		x.context[s] = true
+	}
 	for i := range in.Services {
 		s := &in.Services[i]
-		x.services[s.Namespace+"/"+s.Name] = s
+		x.services[s.Namespace+"/"+s.Name] = s // the input's own win
+		delete(x.context, s)
+	}
+	for i := range in.ContextWorkloads {
+		w := &in.ContextWorkloads[i]
+		if !w.HostNetwork {
+			x.byNS[w.Namespace] = append(x.byNS[w.Namespace], w)
+			x.contextWorkloads[w] = true
+		}
 	}
 	for i := range in.Workloads {
 		w := &in.Workloads[i]
@@ -166,7 +189,7 @@ func (x *inferrer) toService(from graph.Endpoint, s *service.Service, ports []se
 	}
 	matched := false
 	for _, w := range x.byNS[s.Namespace] {
-		if !s.Selects(*w) {
+		if !s.Selects(*w) || x.contextWorkloads[w] != x.context[s] {
 			continue
 		}
 		matched = true
@@ -195,8 +218,14 @@ func (x *inferrer) toService(from graph.Endpoint, s *service.Service, ports []se
 		if len(pp) == 0 {
 			continue
 		}
-		x.out.Edges = append(x.out.Edges, graph.Edge{From: from, To: to, Ports: pp, Source: x.source, Reason: fmt.Sprintf(
-			"inferred from %s: %s may reach %s on %s", reason, from.Describe(), to.Describe(), strings.Join(vias, ", "))})
+		e := graph.Edge{From: from, To: to, Ports: pp, Source: x.source, Reason: fmt.Sprintf(
+			"inferred from %s: %s may reach %s on %s", reason, from.Describe(), to.Describe(), strings.Join(vias, ", "))}
+		if x.contextWorkloads[w] {
+			// Another release's pods: their ingress is theirs to write.
+			e.SkipIngress = true
+			e.Reason += " (the destination is context, not owned: only this side is written)"
+		}
+		x.out.Edges = append(x.out.Edges, e)
 	}
 	if !matched {
 		x.note(result.Info, src, field, "%s selects no workload of the input: nothing inferred (%s)", s.Ref(), reason)

@@ -36,6 +36,9 @@ var ErrFindings = errors.New("the input has errors")
 // Engine derives the policies for one configuration.
 type Engine struct {
 	Spec *v1alpha1.Spec
+	// Context are objects that resolve references without being owned or
+	// emitted (--context): another release's Services and workloads.
+	Context []manifest.Object
 }
 
 // Output is what a run adds: the generated policies, sorted by namespace and
@@ -89,7 +92,9 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 		More: func(resolve tier.Resolver) ([]graph.Edge, framework.Results) {
 			pl := plumbing.Derive(plumbing.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services})
 			needs = pl.Needs
-			inferred := infer.Derive(infer.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Resolve: resolve, Classes: pl.Classes})
+			ctx, _ := plumbing.Read(e.Spec, e.Context)
+			inferred := infer.Derive(infer.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Resolve: resolve, Classes: pl.Classes,
+				ContextServices: ctx.Services, ContextWorkloads: ctx.Workloads})
 			externals, unresolved = inferred.External, inferred.Unresolved
 			return append(inferred.Edges, pl.Edges...), append(inferred.Results, pl.Results...)
 		}})

@@ -146,3 +146,48 @@ func TestNoReleaseSaysSo(t *testing.T) {
 	assert.Contains(t, out.Summary.Text(), "no release named: a second render into these namespaces would collide")
 	assert.Contains(t, out.Summary.Text(), "--release or spec.release")
 }
+
+// TestContextResolvesAnotherRelease: a reference to another release's
+// Service, passed as context, becomes an exact egress allow on its pod port;
+// nothing is written for the other release's pods, and nothing of the
+// context is emitted. Without the context it is a warning naming both.
+func TestContextResolvesAnotherRelease(t *testing.T) {
+	spec := &v1alpha1.Spec{}
+	spec.Default()
+	fe := strings.Replace(podinfoRelease("frontend"), "ports: [{name: http, containerPort: 9898}]}",
+		"ports: [{name: http, containerPort: 9898}], env: [{name: BACKEND_URL, value: \"http://backend-podinfo:9898/echo\"}]}", 1)
+	require.Contains(t, fe, "BACKEND_URL")
+	objs := func(in string) []manifest.Object {
+		docs := testutil.Docs(t, []byte(in))
+		out := make([]manifest.Object, len(docs))
+		for i, d := range docs {
+			out[i] = manifest.FromNode(i, d)
+		}
+		return out
+	}
+	without, _, err := inject.Engine{Spec: spec}.Process(objs(fe))
+	require.NoError(t, err)
+	warned := false
+	for _, r := range without.Results {
+		warned = warned || (strings.Contains(r.Message, "backend-podinfo") && strings.Contains(r.Message, "frontend-podinfo") && r.Severity == "warning")
+	}
+	assert.True(t, warned, "without context, the reference is a warning naming both")
+
+	out, failed, err := inject.Engine{Spec: spec, Context: objs(podinfoRelease("backend"))}.Process(objs(fe))
+	require.NoError(t, err)
+	require.False(t, failed, "%v", out.Results)
+	var egress string
+	for _, g := range out.Policies {
+		assert.NotContains(t, g.Policy.Name, "backend", "a policy for the context's pods: %s", g.Policy.Name)
+		if g.Policy.Name == "frontend-podinfo-egress" {
+			egress = g.Reason
+			require.Len(t, g.Policy.Spec.Egress, 1)
+			r := g.Policy.Spec.Egress[0]
+			require.Len(t, r.To, 1)
+			assert.Equal(t, map[string]string{"app.kubernetes.io/instance": "backend", "app.kubernetes.io/name": "podinfo"}, r.To[0].PodSelector.MatchLabels)
+			require.Len(t, r.Ports, 1)
+			assert.Equal(t, int32(9898), r.Ports[0].Port.IntVal)
+		}
+	}
+	assert.Contains(t, egress, "context, not owned")
+}
