@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/tierwall/tierwall/pkg/analysis"
 )
@@ -64,6 +65,23 @@ type jsonSide struct {
 
 // JSON writes the report as one JSON document.
 func JSON(w io.Writer, r Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(document(r))
+}
+
+// YAML writes the report as one YAML document, the same fields as JSON.
+func YAML(w io.Writer, r Report) error {
+	out, err := sigsyaml.Marshal(document(r))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+// document is the report's JSON and YAML form.
+func document(r Report) jsonReport {
 	out := jsonReport{Namespaces: []jsonNamespace{}, Endpoints: []jsonEndpoint{}, Flows: []jsonFlow{}, Findings: r.Model.Findings}
 	ids := func(es []*analysis.Endpoint) []string {
 		s := []string{}
@@ -105,9 +123,7 @@ func JSON(w io.Writer, r Report) error {
 		}
 		out.Endpoints = append(out.Endpoints, je)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }
 
 func side(s analysis.Side) *jsonSide {

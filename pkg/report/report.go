@@ -1,9 +1,10 @@
 // Package report renders an analysis.Model for people and machines: a text
-// table, Markdown with a Mermaid flowchart per namespace, JSON and DOT. Each
-// shows, per namespace of the input, the allowed flows with their ports and
-// the policies that allow them, the workloads nothing may reach or that may
-// reach nothing, and the hostNetwork pods outside NetworkPolicy. Output is
-// sorted and has no timestamps, so it can be kept as a golden file.
+// table, Markdown with a Mermaid flowchart per namespace, JSON, the same
+// document as YAML, and DOT. Each shows, per namespace of the input, the
+// allowed flows with their ports and the policies that allow them, the
+// workloads nothing may reach or that may reach nothing, and the hostNetwork
+// pods outside NetworkPolicy. Output is sorted and has no timestamps, so it
+// can be kept as a golden file.
 package report
 
 import (
@@ -15,7 +16,7 @@ import (
 )
 
 // Formats are the output formats Write accepts.
-var Formats = []string{"text", "markdown", "json", "dot"}
+var Formats = []string{"text", "markdown", "json", "yaml", "dot"}
 
 // Write renders the model in format.
 func Write(w io.Writer, m *analysis.Model, format string) error {
@@ -27,6 +28,8 @@ func Write(w io.Writer, m *analysis.Model, format string) error {
 		return Markdown(w, r)
 	case "json":
 		return JSON(w, r)
+	case "yaml":
+		return YAML(w, r)
 	case "dot":
 		return DOT(w, r)
 	}
