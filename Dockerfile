@@ -9,10 +9,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=dev
+# The build context has no .git: pass them (--build-arg VERSION=v1.2.3 --build-arg
+# COMMIT=0123abc); without, the binary says 0.0.0-dev.
+ARG VERSION=
+ARG COMMIT=
 RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/tierwall/tierwall/pkg/version.Version=${VERSION}" \
-      -o /rootfs/tierwall ./fn \
+      -ldflags "-s -w -X github.com/tierwall/tierwall/pkg/version.Version=${VERSION} -X github.com/tierwall/tierwall/pkg/version.Commit=${COMMIT}" \
+      -o /rootfs/tierwall ./fn/tierwall \
  && mkdir -p /rootfs/etc /rootfs/tmp && chmod 1777 /rootfs/tmp \
  && printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' > /rootfs/etc/passwd \
  && printf 'root:x:0:\nnobody:x:65534:\n' > /rootfs/etc/group

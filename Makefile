@@ -5,8 +5,16 @@ SHELL        := /usr/bin/env bash
 GO           ?= go
 BIN          := $(CURDIR)/bin
 TOOLS        := $(CURDIR)/.bin
-VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS      := -s -w -X github.com/tierwall/tierwall/pkg/version.Version=$(VERSION)
+# What the binaries say (tierwall version): the tag, or 0.0.0-dev+<commit> for a
+# tree without one, and the commit; scripts/version.sh reads both from git.
+ifndef VERSION
+VERSION      := $(shell scripts/version.sh)
+endif
+ifndef COMMIT
+COMMIT       := $(shell scripts/version.sh commit)
+endif
+LDFLAGS      := -s -w -X github.com/tierwall/tierwall/pkg/version.Version=$(VERSION) \
+	-X github.com/tierwall/tierwall/pkg/version.Commit=$(COMMIT)
 GOBUILD      := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 # The Helm 4 plugin folder; `make plugin PLATFORMS=all` adds every OS/arch.
 PLUGIN_DIR   := $(CURDIR)/dist/helm-plugin
@@ -37,21 +45,21 @@ help: ## list the targets
 .PHONY: build
 build: ## build bin/tierwall (KRM function, CLI), bin/tierwall-postrender (Helm) and the Helm 4 plugin folder, static
 	@mkdir -p $(BIN)
-	$(GOBUILD) -o $(BIN)/tierwall ./fn
-	$(GOBUILD) -o $(BIN)/tierwall-postrender ./postrender
-	@VERSION=$(VERSION) PREBUILT=$(BIN)/tierwall-postrender scripts/plugin.sh $(PLUGIN_DIR)
+	$(GOBUILD) -o $(BIN)/tierwall ./fn/tierwall
+	$(GOBUILD) -o $(BIN)/tierwall-postrender ./postrender/tierwall-postrender
+	@VERSION=$(VERSION) COMMIT=$(COMMIT) PREBUILT=$(BIN)/tierwall-postrender scripts/plugin.sh $(PLUGIN_DIR)
 
 .PHONY: plugin
 plugin: ## build the Helm 4 plugin folder dist/helm-plugin (PLATFORMS=all: every OS/arch in plugin.yaml)
-	VERSION=$(VERSION) scripts/plugin.sh $(PLUGIN_DIR) $(PLATFORMS)
+	VERSION=$(VERSION) COMMIT=$(COMMIT) scripts/plugin.sh $(PLUGIN_DIR) $(PLATFORMS)
 
 .PHONY: image
 image: ## build the KRM function image (IMAGE=tierwall:dev) offline with podman or Docker; Dockerfile builds from source
-	VERSION=$(VERSION) scripts/image.sh $(IMAGE)
+	VERSION=$(VERSION) COMMIT=$(COMMIT) scripts/image.sh $(IMAGE)
 
 .PHONY: release
 release: ## static binaries of both commands, a Helm 4 plugin archive per platform and SHA256SUMS in dist/release/VERSION
-	VERSION=$(VERSION) PLATFORMS="$(RELEASE_PLATFORMS)" scripts/release.sh $(RELEASE_DIR)
+	VERSION=$(VERSION) COMMIT=$(COMMIT) PLATFORMS="$(RELEASE_PLATFORMS)" scripts/release.sh $(RELEASE_DIR)
 
 .PHONY: bench
 bench: ## whole-process benchmark against a do-nothing kyaml function (dist/bench/results.txt), then the Go benchmarks

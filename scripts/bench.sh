@@ -32,8 +32,8 @@ mkdir -p "$(dirname "$OUT")"
 export CGO_ENABLED=0
 go build -trimpath -o "$W/gen" "$ROOT/pkg/bench/gen"
 go build -trimpath -o "$W/noop" "$ROOT/pkg/bench/noop"
-go build -trimpath -o "$W/tierwall" "$ROOT/fn"
-go build -trimpath -o "$W/tierwall-postrender" "$ROOT/postrender"
+go build -trimpath -o "$W/tierwall" "$ROOT/fn/tierwall"
+go build -trimpath -o "$W/tierwall-postrender" "$ROOT/postrender/tierwall-postrender"
 TIME=/usr/bin/time
 [[ -x $TIME ]] || { echo "bench: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
 

@@ -12,7 +12,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 IMAGE="${1:-tierwall:dev}"
-VERSION="${VERSION:-$(git -C "$ROOT" describe --tags --always --dirty 2>/dev/null || echo dev)}"
+VERSION="$("$ROOT/scripts/version.sh")"            # VERSION when set
+LDFLAGS="$("$ROOT/scripts/version.sh" ldflags)"   # VERSION and COMMIT when set
 
 engine="${CONTAINER_ENGINE:-}"
 if [[ -z "$engine" ]]; then
@@ -40,8 +41,7 @@ printf 'root:x:0:\nnobody:x:65534:\n' > "$ctx/rootfs/etc/group"
 arch="${GOARCH:-$(go env GOARCH)}"
 echo "image: building the static tierwall binary (linux/$arch, $VERSION)" >&2
 (cd "$ROOT" && CGO_ENABLED=0 GOOS=linux GOARCH="$arch" go build -trimpath \
-  -ldflags "-s -w -X github.com/tierwall/tierwall/pkg/version.Version=$VERSION" \
-  -o "$ctx/rootfs/tierwall" ./fn)
+  -ldflags "$LDFLAGS" -o "$ctx/rootfs/tierwall" ./fn/tierwall)
 cp "$ROOT/Dockerfile.local" "$ctx/Dockerfile"
 
 echo "image: $engine build -t $IMAGE" >&2

@@ -8,7 +8,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DIR="${1:?usage: scripts/plugin.sh DIR [all | OS/ARCH ...]}"; shift
-VERSION="${VERSION:-$(git -C "$ROOT" describe --tags --always --dirty 2>/dev/null || echo dev)}"
+LDFLAGS="$("$ROOT/scripts/version.sh" ldflags)"   # VERSION and COMMIT when set
 host="$(go env GOOS)/$(go env GOARCH)"
 
 platforms=("$@")
@@ -37,6 +37,5 @@ for p in "${platforms[@]}"; do
   fi
   echo "plugin: building $p" >&2
   (cd "$ROOT" && CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath \
-    -ldflags "-s -w -X github.com/tierwall/tierwall/pkg/version.Version=$VERSION" \
-    -o "$out" ./postrender)
+    -ldflags "$LDFLAGS" -o "$out" ./postrender/tierwall-postrender)
 done

@@ -3,7 +3,9 @@
 # Helm 4 plugin archive per platform, with their SHA-256 sums.
 #
 # Usage: scripts/release.sh [OUT_DIR]        (make release; default dist/release/<version>)
-#   VERSION    the version stamped into the binaries (default: git describe)
+#   VERSION    the version stamped into the binaries (default: scripts/version.sh: the tag,
+#              or 0.0.0-dev+<commit>)
+#   COMMIT     the commit stamped into them (default: scripts/version.sh commit)
 #   PLATFORMS  OS/ARCH list (default: linux/amd64 linux/arm64 darwin/amd64 darwin/arm64)
 #
 # OUT_DIR gets, for each platform:
@@ -20,7 +22,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-VERSION="${VERSION:-$(git -C "$ROOT" describe --tags --always --dirty 2>/dev/null || echo dev)}"
+VERSION="$("$ROOT/scripts/version.sh")"            # VERSION when set
+COMMIT="$("$ROOT/scripts/version.sh" commit)"      # COMMIT when set
 OUT="${1:-$ROOT/dist/release/$VERSION}"
 read -r -a platforms <<< "${PLATFORMS:-linux/amd64 linux/arm64 darwin/amd64 darwin/arm64}"
 
@@ -93,14 +96,14 @@ plugin_yaml() {
 
 build() { # build OS ARCH PACKAGE OUTPUT
   (cd "$ROOT" && CGO_ENABLED=0 GOOS="$1" GOARCH="$2" go build -trimpath \
-    -ldflags "-s -w -X github.com/tierwall/tierwall/pkg/version.Version=$VERSION" -o "$4" "$3")
+    -ldflags "$(VERSION="$VERSION" COMMIT="$COMMIT" "$ROOT/scripts/version.sh" ldflags)" -o "$4" "$3")
 }
 
 for p in "${platforms[@]}"; do
   os="${p%/*}" arch="${p#*/}"
   log "building $os/$arch ($VERSION)"
-  build "$os" "$arch" ./fn "$stage/tierwall_${os}_${arch}"
-  build "$os" "$arch" ./postrender "$stage/tierwall-postrender_${os}_${arch}"
+  build "$os" "$arch" ./fn/tierwall "$stage/tierwall_${os}_${arch}"
+  build "$os" "$arch" ./postrender/tierwall-postrender "$stage/tierwall-postrender_${os}_${arch}"
 
   dir="$work/$os-$arch/tierwall"
   mkdir -p "$dir/bin"

@@ -25,7 +25,6 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
@@ -212,7 +211,7 @@ func (c matrixCase) postrender(t *testing.T, stdin []byte) outcome {
 	t.Helper()
 	return withTimeout(t, "the post-renderer", func() outcome {
 		var stdout, stderr bytes.Buffer
-		code := postrender.Command{
+		code := cli.Command{
 			Stdin: bytes.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
 			Getenv: func(k string) string { return c.env[k] },
 			ReadFile: func(p string) ([]byte, error) {
@@ -221,7 +220,7 @@ func (c matrixCase) postrender(t *testing.T, stdin []byte) outcome {
 				}
 				return os.ReadFile(p)
 			},
-		}.Run(c.args)
+		}.PostRender(c.args)
 		return outcome{stdout.String(), stderr.String(), code}
 	})
 }
@@ -721,7 +720,7 @@ func binDir(t *testing.T) string {
 			buildOnce.err = err
 			return
 		}
-		for bin, pkg := range map[string]string{"tierwall": "./fn", "tierwall-postrender": "./postrender"} {
+		for bin, pkg := range map[string]string{"tierwall": "./fn/tierwall", "tierwall-postrender": "./postrender/tierwall-postrender"} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, bin), pkg)
 			cmd.Dir = root
 			if out, err := cmd.CombinedOutput(); err != nil {

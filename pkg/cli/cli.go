@@ -1,56 +1,79 @@
-// Package cli is the tierwall command: with no subcommand it is the KRM
-// function (a ResourceList on stdin); "report" shows who may talk to whom in
-// rendered manifests, "check" fails when their policies leave pods open or
-// cannot work; "version" prints the version.
+// Package cli is every tierwall command and nothing else: tierwall (with no
+// subcommand the KRM function, a ResourceList on stdin; report; check;
+// version; completion) and tierwall-postrender (the Helm post-renderer).
+// It holds the one --config reader, the one table of exit codes and the
+// process tuning; the framing of each wire format is pkg/krmfn's and
+// pkg/postrender's, the engine is pkg/inject's.
+//
+// Commands are cobra commands built for one run from injected stdin,
+// stdout, stderr, environment and file reader (Command), so that tests run
+// exactly what the binaries run; the mains are one line each.
 package cli
 
 import (
-	"fmt"
 	"io"
+	"os"
 
 	"github.com/tierwall/tierwall/pkg/inject"
-	"github.com/tierwall/tierwall/pkg/krmfn"
-	"github.com/tierwall/tierwall/pkg/version"
 )
 
-const usage = `tierwall adds zero-trust NetworkPolicies to Kubernetes manifests.
+// Exit codes, one table for every command.
+const (
+	// ExitOK: the run succeeded (a check found nothing at or above
+	// --fail-on).
+	ExitOK = 0
+	// ExitFailed: findings at or above --fail-on, or a run that failed (an
+	// error result, the engine could not derive the policies, a write error).
+	ExitFailed = 1
+	// ExitUsage: a usage or configuration error: unknown command or flag, a
+	// bad flag value, a stray argument, stdin a terminal, an unreadable or
+	// invalid --config file or functionConfig.
+	ExitUsage = 2
+	// ExitInput: unreadable input: stdin or a named file missing or
+	// unreadable, not YAML, or not the shape the command reads.
+	ExitInput = 3
+)
 
-Usage:
-  tierwall            KRM function: reads a ResourceList on stdin, writes it back
-                      with the generated policies (kustomize, kpt)
-  tierwall report     show who may talk to whom in rendered manifests, and why
-                      (text, Markdown with Mermaid, JSON, DOT)
-  tierwall check      check the policies of rendered manifests; exit 1 on findings
-  tierwall version    print the version
-  tierwall help       print this help
+// Command is the environment of one run: a command's I/O, environment and
+// file reader. The zero Getenv and ReadFile read nothing.
+type Command struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment: only the post-renderer reads it
+	// (HELM_NAMESPACE).
+	Getenv func(string) string
+	// ReadFile reads the --config file.
+	ReadFile func(string) ([]byte, error)
+}
 
-Run "tierwall report -h" or "tierwall check -h" for their flags.
-`
-
-// Main runs the tierwall command and returns its exit code.
+// Main runs tierwall with the process's environment and files and returns
+// its exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "version", "--version":
-			fmt.Fprintf(stdout, "tierwall %s\n", version.Version)
-			return 0
-		case "report":
-			return runReport(args[1:], stdin, stdout, stderr)
-		case "check":
-			return runCheck(args[1:], stdin, stdout, stderr)
-		case "help", "-h", "--help":
-			fmt.Fprint(stdout, usage)
-			return 0
-		default:
-			fmt.Fprintf(stderr, "tierwall: unknown command %q\n\n%s", args[0], usage)
-			return 2
-		}
-	}
-	in, err := io.ReadAll(stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "tierwall: reading stdin: %v\n", err)
-		return 1
-	}
 	inject.TuneGC()
-	return krmfn.Main(in, stdout, stderr)
+	return process(stdin, stdout, stderr).Main(args)
+}
+
+// PostRender runs tierwall-postrender with the process's environment and
+// files and returns its exit code.
+func PostRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	inject.TuneGC()
+	return process(stdin, stdout, stderr).PostRender(args)
+}
+
+func process(stdin io.Reader, stdout, stderr io.Writer) Command {
+	return Command{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile}
+}
+
+func (c Command) getenv(k string) string {
+	if c.Getenv == nil {
+		return ""
+	}
+	return c.Getenv(k)
+}
+
+func (c Command) readFile(p string) ([]byte, error) {
+	if c.ReadFile == nil {
+		return nil, os.ErrNotExist
+	}
+	return c.ReadFile(p)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,8 +11,6 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/tierwall/tierwall/pkg/analysis"
-	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/krmfn"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/stream"
@@ -108,67 +105,4 @@ func parseManifests(data []byte) ([]*yaml.Node, error) {
 		}
 	}
 	return out, nil
-}
-
-// commonFlags are the flags report and check share.
-type commonFlags struct {
-	config    string
-	namespace string
-	external  []string
-}
-
-// analysisOptions loads the configuration and names the extra ranges.
-func (c commonFlags) analysisOptions() (analysis.Options, error) {
-	var opts analysis.Options
-	spec, err := loadSpec(c.config)
-	if err != nil {
-		return opts, err
-	}
-	if c.namespace != "" {
-		spec.Namespace = c.namespace
-	}
-	opts.Spec = spec
-	for _, e := range c.external {
-		name, cidr, ok := strings.Cut(e, "=")
-		p, err := netip.ParsePrefix(cidr)
-		if !ok || name == "" || err != nil {
-			return opts, fmt.Errorf("--external %q: want NAME=CIDR, e.g. payments-db=10.20.0.0/24", e)
-		}
-		opts.External = append(opts.External, analysis.NamedCIDR{Name: name, CIDR: p})
-	}
-	return opts, nil
-}
-
-// loadSpec reads a TierWall (or ConfigMap) file; "" gives the defaults.
-func loadSpec(path string) (*v1alpha1.Spec, error) {
-	if path == "" {
-		spec, _, err := v1alpha1.Load(nil)
-		return spec, err
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading --config: %w", err)
-	}
-	nodes, err := parseManifests(data)
-	if err != nil {
-		return nil, fmt.Errorf("reading --config %s: %w", path, err)
-	}
-	var found *yaml.Node
-	for _, n := range nodes {
-		o := manifest.FromNode(0, n)
-		if (o.APIVersion == v1alpha1.APIVersion && o.Kind == v1alpha1.Kind) || (o.APIVersion == "v1" && o.Kind == "ConfigMap") {
-			if found != nil {
-				return nil, fmt.Errorf("--config %s holds more than one configuration", path)
-			}
-			found = n
-		}
-	}
-	if found == nil {
-		return nil, fmt.Errorf("--config %s holds no %s/%s nor v1/ConfigMap", path, v1alpha1.APIVersion, v1alpha1.Kind)
-	}
-	spec, _, err := v1alpha1.Load(yaml.NewRNode(found))
-	if err != nil {
-		return nil, fmt.Errorf("--config %s: %w", path, err)
-	}
-	return spec, nil
 }

@@ -380,7 +380,7 @@ func TestHelm4ShowsErrors(t *testing.T) {
 			case "bad flag value":
 				assert.Contains(t, stderr, `unknown DNS profile "coredns"`)
 			case "unknown flag":
-				assert.Contains(t, stderr, "flag provided but not defined: -bogus")
+				assert.Contains(t, stderr, "unknown flag: --bogus")
 			case "missing config":
 				assert.Contains(t, stderr, "does-not-exist.yaml: no such file or directory")
 			}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
@@ -193,9 +193,9 @@ func chartStream(t *testing.T) []byte {
 // call graph. It needs no external binary.
 func TestMicroservicesCallGraph(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	cmd := postrender.Command{Stdin: bytes.NewReader(chartStream(t)), Stdout: &stdout, Stderr: &stderr,
+	cmd := cli.Command{Stdin: bytes.NewReader(chartStream(t)), Stdout: &stdout, Stderr: &stderr,
 		Getenv: func(string) string { return "" }, ReadFile: os.ReadFile}
-	code := cmd.Run([]string{"--namespace=" + msNamespace, "--config=" + filepath.Join(msDir(t), "tierwall.yaml")})
+	code := cmd.PostRender([]string{"--namespace=" + msNamespace, "--config=" + filepath.Join(msDir(t), "tierwall.yaml")})
 	require.Equal(t, 0, code, stderr.String())
 	assert.NotContains(t, stderr.String(), "warning", "the example renders without warnings")
 	checkCallGraph(t, stdout.Bytes(), msSpec(t, "tierwall.yaml", msNamespace), true)

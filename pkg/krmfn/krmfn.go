@@ -1,8 +1,9 @@
 // Package krmfn is the KRM function front end: it reads a ResourceList,
 // loads the functionConfig, runs the engine and writes the ResourceList back
 // with every input item unchanged, the generated policies after them and the
-// findings as results. Errors give a non-zero exit, error results and the same
-// text on stderr (kustomize ignores results but shows stderr).
+// findings as results. A run that fails says how (a Status, which pkg/cli
+// turns into the exit code) and writes error results and the same text on
+// stderr (kustomize ignores results but shows stderr).
 //
 // The items of a ResourceList in the usual block layout are copied to the
 // output as the bytes they came in, and each is parsed once, in parallel,
@@ -53,13 +54,31 @@ type resourceList struct {
 	fc     *yaml.Node
 }
 
-// Main processes the ResourceList in input (the whole of stdin), writes the
-// output ResourceList to stdout and findings to stderr, and returns the exit
-// code.
-func Main(input []byte, stdout, stderr io.Writer) int {
+// Status is how a run ended; the command turns it into its exit code.
+type Status int
+
+// The ends of a run.
+const (
+	// OK: the output ResourceList holds the input items and the policies.
+	OK Status = iota
+	// Failed: an error result (a finding at or above spec.check.failOn),
+	// or the output could not be written; the items come back unchanged
+	// with the results.
+	Failed
+	// BadConfig: the functionConfig, or a command-line setting, is invalid.
+	BadConfig
+	// BadInput: stdin holds no readable ResourceList, or items that are no
+	// objects or that the engine cannot trust (no apiVersion or kind).
+	BadInput
+)
+
+// Run processes the ResourceList in input (the whole of stdin) with the
+// command-line settings o merged into its functionConfig, writes the output
+// ResourceList to stdout and findings to stderr, and says how it ended.
+func Run(input []byte, o v1alpha1.Overrides, stdout, stderr io.Writer) Status {
 	if len(bytes.TrimSpace(input)) == 0 {
 		fmt.Fprintf(stderr, "tierwall: no ResourceList on stdin (run me from kustomize or kpt, or see 'tierwall help')\n")
-		return 1
+		return BadInput
 	}
 	head, region, indent, ok := splitItems(input)
 	var headDoc *yaml.Node
@@ -72,11 +91,11 @@ func Main(input []byte, stdout, stderr io.Writer) int {
 		headDoc, err = parseOne(input)
 		if err != nil {
 			fmt.Fprintf(stderr, "tierwall: reading ResourceList from stdin: %v\n", err)
-			return 1
+			return BadInput
 		}
 		if !IsResourceList(headDoc) {
 			fmt.Fprintf(stderr, "tierwall: stdin is not a %s %s\n", ResourceListAPIVersion, ResourceListKind)
-			return 1
+			return BadInput
 		}
 	}
 	var fcNode *yaml.Node
@@ -87,7 +106,7 @@ func Main(input []byte, stdout, stderr io.Writer) int {
 	if fcNode != nil {
 		fc = yaml.NewRNode(fcNode)
 	}
-	spec, src, cfgErr := v1alpha1.Load(fc)
+	spec, src, cfgErr := v1alpha1.LoadWithOverrides(fc, o)
 	prepare := func(*manifest.Object) {}
 	if cfgErr == nil {
 		extra := inject.ExtraKinds(spec)
@@ -100,14 +119,15 @@ func Main(input []byte, stdout, stderr io.Writer) int {
 			headDoc, err = parseOne(input)
 			if err != nil {
 				fmt.Fprintf(stderr, "tierwall: reading ResourceList from stdin: %v\n", err)
-				return 1
+				return BadInput
 			}
 		}
 	}
 	if !ok {
 		rl, err = slowItems(headDoc)
 		if err != nil {
-			return fail(stdout, stderr, rl, err)
+			fail(stdout, stderr, rl, err)
+			return BadInput
 		}
 		for i := range rl.objs {
 			prepare(&rl.objs[i])
@@ -115,12 +135,16 @@ func Main(input []byte, stdout, stderr io.Writer) int {
 	}
 	rl.fc = fcNode
 	if cfgErr != nil {
-		return failConfig(stdout, stderr, rl, src, cfgErr)
+		failConfig(stdout, stderr, rl, src, cfgErr)
+		return BadConfig
 	}
 	engine := inject.Engine{Spec: spec}
 	out, failed, err := engine.Process(rl.objs)
 	if err != nil {
-		return fail(stdout, stderr, rl, err)
+		// The engine fails only on items it cannot trust (no apiVersion
+		// or kind).
+		fail(stdout, stderr, rl, err)
+		return BadInput
 	}
 	result.Print(stderr, out.Results, result.Warning)
 	if failed {
@@ -128,13 +152,13 @@ func Main(input []byte, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "tierwall: the checks of the output failed (spec.check.failOn: %s)\n", spec.Check.FailOn)
 		}
 		_ = write(stdout, rl, nil, nil, out.Results)
-		return 1
+		return Failed
 	}
 	if err := write(stdout, rl, out.Objects, rl.fc, out.Results); err != nil {
 		fmt.Fprintf(stderr, "tierwall: writing ResourceList: %v\n", err)
-		return 1
+		return Failed
 	}
-	return 0
+	return OK
 }
 
 // parseOne parses the first YAML document of data.
@@ -363,15 +387,16 @@ func writeEncoded(w *bufio.Writer, n *yaml.Node, indent string) error {
 	return nil
 }
 
-// fail writes the input items unchanged with one error result and returns 1.
-func fail(stdout, stderr io.Writer, rl *resourceList, err error) int {
+// fail writes the input items unchanged with one error result.
+func fail(stdout, stderr io.Writer, rl *resourceList, err error) {
 	rs := framework.Results{result.New(result.Error, nil, "", "%v", err)}
 	result.Print(stderr, rs, result.Error)
 	_ = write(stdout, rl, nil, nil, rs)
-	return 1
 }
 
-func failConfig(stdout, stderr io.Writer, rl *resourceList, src v1alpha1.Source, err error) int {
+// failConfig writes the input items unchanged with an error result per
+// problem of the configuration.
+func failConfig(stdout, stderr io.Writer, rl *resourceList, src v1alpha1.Source, err error) {
 	var rs framework.Results
 	ref := &result.Ref{APIVersion: src.APIVersion, Kind: src.Kind, Name: src.Name, Namespace: src.Namespace}
 	var fes v1alpha1.Errors
@@ -384,7 +409,6 @@ func failConfig(stdout, stderr io.Writer, rl *resourceList, src v1alpha1.Source,
 	}
 	result.Print(stderr, rs, result.Error)
 	_ = write(stdout, rl, nil, nil, rs)
-	return 1
 }
 
 // write writes the output ResourceList: the input items as they came, the

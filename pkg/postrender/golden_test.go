@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/stream"
@@ -70,12 +71,12 @@ func lines(t *testing.T, path string) []string {
 	return out
 }
 
-// run runs the post-renderer as the binary would, with the case's
-// environment only and files read from the case's folder.
+// run runs the post-renderer (pkg/cli's command) as the binary would, with
+// the case's environment only and files read from the case's folder.
 func (c goldenCase) run(t *testing.T, stdin []byte) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := postrender.Command{
+	cmd := cli.Command{
 		Stdin: bytes.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
 		Getenv: func(k string) string { return c.env[k] },
 		ReadFile: func(p string) ([]byte, error) {
@@ -85,7 +86,7 @@ func (c goldenCase) run(t *testing.T, stdin []byte) (string, string, int) {
 			return os.ReadFile(p)
 		},
 	}
-	code := cmd.Run(c.args)
+	code := cmd.PostRender(c.args)
 	return stdout.String(), stderr.String(), code
 }
 

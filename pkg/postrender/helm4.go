@@ -15,7 +15,7 @@ const FilenameAnnotation = "postrenderer.helm.sh/postrender-filename"
 const errorDocumentNote = "tierwall-postrender failed: the reason is in this document's " +
 	FilenameAnnotation + " annotation, which Helm 4 prints in its error"
 
-// errorDocument is how a failure reaches a Helm 4 user. Helm 4.3 discards the
+// ErrorDocument is how a failure reaches a Helm 4 user. Helm 4.3 discards the
 // stderr of a postrenderer/v1 plugin (even with --debug) and, when it exits
 // non-zero, reports only `plugin "tierwall" exited with error`. So, as a
 // plugin, tierwall exits 0 and writes this one document instead of the
@@ -31,7 +31,7 @@ const errorDocumentNote = "tierwall-postrender failed: the reason is in this doc
 // followed by no underscore: Helm skips files whose base name starts with
 // "_" (template partials), and a message path such as "x/_helpers.tpl" must
 // not make Helm skip the document and succeed with no manifests.
-func errorDocument(msg string) []byte {
+func ErrorDocument(msg string) []byte {
 	filename := strings.TrimSpace(msg) + "\n(tierwall-postrender reports its failure through this YAML error: Helm 4 hides plugin stderr; see docs/helm-and-container.md)"
 	str := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
 	mapping := func(kv ...*yaml.Node) *yaml.Node {

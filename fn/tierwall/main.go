@@ -1,4 +1,4 @@
-// Command tierwall is the tierwall KRM function and CLI.
+// Command tierwall is the tierwall KRM function and CLI (pkg/cli).
 package main
 
 import (
