@@ -25,7 +25,15 @@ func (e Engine) Verify(objs []manifest.Object, out Output) (framework.Results, b
 		return nil, false
 	}
 	all := make([]manifest.Object, 0, len(objs)+len(out.Nodes))
-	all = append(all, objs...)
+	dropped := map[int]bool{}
+	for _, i := range out.Drop {
+		dropped[i] = true
+	}
+	for _, o := range objs {
+		if !dropped[o.Index] {
+			all = append(all, o)
+		}
+	}
 	typed := map[string]*networkingv1.NetworkPolicySpec{}
 	for i := range out.Policies {
 		p := &out.Policies[i].Policy

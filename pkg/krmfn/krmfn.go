@@ -48,7 +48,10 @@ func IsResourceList(doc *yaml.Node) bool {
 type resourceList struct {
 	// items writes the input items, unchanged, as the lines of a block
 	// sequence at indent.
-	items  func(w *bufio.Writer) error
+	items func(w *bufio.Writer) error
+	// drop, when set, writes the items but those at the given indexes
+	// (tierwall's own unedited earlier output, regenerated).
+	drop   func(w *bufio.Writer, dropped map[int]bool) error
 	indent string
 	objs   []manifest.Object
 	fc     *yaml.Node
@@ -154,6 +157,13 @@ func Run(input []byte, o v1alpha1.Overrides, stdout, stderr io.Writer) Status {
 		_ = write(stdout, rl, nil, nil, out.Results)
 		return Failed
 	}
+	if len(out.Drop) > 0 && rl.drop != nil {
+		dropped := map[int]bool{}
+		for _, i := range out.Drop {
+			dropped[i] = true
+		}
+		rl.items = func(w *bufio.Writer) error { return rl.drop(w, dropped) }
+	}
 	if err := write(stdout, rl, out.Objects, rl.fc, out.Results); err != nil {
 		fmt.Fprintf(stderr, "tierwall: writing ResourceList: %v\n", err)
 		return Failed
@@ -237,16 +247,19 @@ func splitItems(input []byte) (head, region []byte, indent string, ok bool) {
 func fastItems(region []byte, indent string, prepare func(*manifest.Object)) (*resourceList, bool) {
 	dash, cont := indent+"- ", indent+"  "
 	var texts [][]byte
+	var starts []int // where each item's lines start in region
 	var cur []byte
 	for pos := 0; pos < len(region); {
 		end := bytes.IndexByte(region[pos:], '\n')
 		line := region[pos : pos+end+1]
+		start := pos
 		pos += end + 1
 		switch {
 		case bytes.HasPrefix(line, []byte(dash)) || string(line) == indent+"-\n":
 			if cur != nil {
 				texts = append(texts, cur)
 			}
+			starts = append(starts, start)
 			cur = make([]byte, 0, 512)
 			if len(line) > len(dash) {
 				cur = append(cur, line[len(dash):]...)
@@ -316,6 +329,23 @@ func fastItems(region []byte, indent string, prepare func(*manifest.Object)) (*r
 		_, err := w.Write(region)
 		return err
 	}
+	rl.drop = func(w *bufio.Writer, dropped map[int]bool) error {
+		if len(starts) > 0 {
+			w.Write(region[:starts[0]])
+		}
+		for i, s := range starts {
+			end := len(region)
+			if i+1 < len(starts) {
+				end = starts[i+1]
+			}
+			if !dropped[i] {
+				if _, err := w.Write(region[s:end]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	return rl, true
 }
 
@@ -332,6 +362,17 @@ func slowItems(doc *yaml.Node) (*resourceList, error) {
 	}
 	rl.items = func(w *bufio.Writer) error {
 		for _, n := range nodes {
+			if err := writeEncoded(w, n, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rl.drop = func(w *bufio.Writer, dropped map[int]bool) error {
+		for i, n := range nodes {
+			if dropped[i] {
+				continue
+			}
 			if err := writeEncoded(w, n, ""); err != nil {
 				return err
 			}

@@ -1,6 +1,9 @@
 package manifest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"sort"
 	"strings"
 
@@ -180,4 +183,29 @@ func FormatLabels(m map[string]string) string {
 		b.WriteString(m[k])
 	}
 	return b.String()
+}
+
+// HashAnnotation carries the content hash of a generated object's spec, so
+// that a later run tells tierwall's unedited output (regenerated) from an
+// edited one (kept as the user's).
+const HashAnnotation = "tierwall.io/hash"
+
+// SpecHash is the content hash of an object's spec: the first 16 hex digits
+// of the SHA-256 of its canonical JSON (sorted keys), so that formatting,
+// quoting and key order do not change it. "" when the object has no spec.
+func SpecHash(n *yaml.Node) string {
+	spec := Lookup(n, "spec")
+	if spec == nil {
+		return ""
+	}
+	var v any
+	if err := spec.Decode(&v); err != nil {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:16]
 }

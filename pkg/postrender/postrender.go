@@ -56,8 +56,14 @@ func Render(input []byte, spec *v1alpha1.Spec) ([]byte, framework.Results, error
 
 // Output is what a run writes: the input, then the generated objects.
 type Output struct {
-	input     []byte
-	objects   []emit.Object
+	input []byte
+	// docs are the input's documents, and dropped the positions of those
+	// that are tierwall's own unedited earlier output (regenerated).
+	docs    []stream.Document
+	dropped map[int]bool
+	objects []emit.Object
+	// Summary is the run's summary, the first "# tierwall:" comment.
+	Summary   string
 	separator bool // the input ends with a bare "---" line
 	// Results are the run's findings, sorted.
 	Results framework.Results
@@ -90,24 +96,62 @@ func (o Output) Write(w io.Writer) error {
 	if len(o.input) == 0 {
 		return nil
 	}
-	if _, err := w.Write(o.input); err != nil {
-		return err
+	if len(o.dropped) == 0 {
+		if _, err := w.Write(o.input); err != nil {
+			return err
+		}
+	} else {
+		// Every document but tierwall's own unedited earlier output, byte
+		// for byte.
+		last := byte('\n')
+		for _, d := range o.docs {
+			if o.dropped[d.Position] || len(d.Raw) == 0 {
+				continue
+			}
+			if last != '\n' {
+				if _, err := io.WriteString(w, "\n"); err != nil {
+					return err
+				}
+			}
+			if _, err := w.Write(d.Raw); err != nil {
+				return err
+			}
+			last = d.Raw[len(d.Raw)-1]
+		}
+		if last != '\n' {
+			if _, err := io.WriteString(w, "\n"); err != nil {
+				return err
+			}
+		}
+		return o.writeObjects(w, false)
 	}
 	if o.input[len(o.input)-1] != '\n' {
 		if _, err := io.WriteString(w, "\n"); err != nil {
 			return err
 		}
 	}
+	return o.writeObjects(w, o.separator)
+}
+
+// writeObjects writes each generated object after a "---" line (none before
+// the first when the input ends with one), the summary and the warnings as
+// comments above the first.
+func (o Output) writeObjects(w io.Writer, separator bool) error {
 	for i, obj := range o.objects {
-		if i > 0 || !o.separator {
+		if i > 0 || !separator {
 			if _, err := io.WriteString(w, "---\n"); err != nil {
 				return err
 			}
 		}
 		if i == 0 {
 			// Helm shows no stderr of a post-renderer that succeeds: the
-			// warnings travel as comments above the first policy, where
-			// helm template and helm get manifest show them.
+			// summary and the warnings travel as comments above the first
+			// policy, where helm template and helm get manifest show them.
+			if o.Summary != "" {
+				if _, err := io.WriteString(w, "# tierwall: summary: "+oneLine(o.Summary)+"\n"); err != nil {
+					return err
+				}
+			}
 			for _, r := range o.Results {
 				if r.Severity == result.Warning {
 					if _, err := io.WriteString(w, "# tierwall: "+oneLine(r.String())+"\n"); err != nil {
@@ -164,7 +208,24 @@ func (in Input) Plan() (Output, error) {
 	}
 	results := append(res.Results, releaseNamespaceClash(spec, res)...)
 	result.Sort(results)
-	return Output{input: input, objects: res.Objects, separator: s.EndsWithSeparator(), Results: results}, nil
+	out := Output{input: input, objects: res.Objects, separator: s.EndsWithSeparator(), Results: results, Summary: res.Summary.Text()}
+	if len(res.Drop) > 0 {
+		// A document goes only when every object it holds goes.
+		out.docs, out.dropped = s.Documents, map[int]bool{}
+		count := map[int]int{}
+		for _, doc := range s.DocumentOf {
+			count[doc]++
+		}
+		for _, i := range res.Drop {
+			count[s.DocumentOf[i]]--
+		}
+		for doc, n := range count {
+			if n == 0 {
+				out.dropped[doc] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // findingsError sums up the error results of a failed run, for stderr and
