@@ -8,8 +8,8 @@ package check
 
 import (
 	"fmt"
-	"sort"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
