@@ -47,19 +47,19 @@ build: ## build bin/tierwall (KRM function, CLI), bin/tierwall-postrender (Helm)
 	@mkdir -p $(BIN)
 	$(GOBUILD) -o $(BIN)/tierwall ./fn/tierwall
 	$(GOBUILD) -o $(BIN)/tierwall-postrender ./postrender/tierwall-postrender
-	@VERSION=$(VERSION) COMMIT=$(COMMIT) PREBUILT=$(BIN)/tierwall-postrender scripts/plugin.sh $(PLUGIN_DIR)
+	@COMMIT=$(COMMIT) VERSION=$(VERSION) PREBUILT=$(BIN)/tierwall-postrender scripts/plugin.sh $(PLUGIN_DIR)
 
 .PHONY: plugin
 plugin: ## build the Helm 4 plugin folder dist/helm-plugin (PLATFORMS=all: every OS/arch in plugin.yaml)
-	VERSION=$(VERSION) COMMIT=$(COMMIT) scripts/plugin.sh $(PLUGIN_DIR) $(PLATFORMS)
+	COMMIT=$(COMMIT) VERSION=$(VERSION) scripts/plugin.sh $(PLUGIN_DIR) $(PLATFORMS)
 
 .PHONY: image
 image: ## build the KRM function image (IMAGE=tierwall:dev) offline with podman or Docker; Dockerfile builds from source
-	VERSION=$(VERSION) COMMIT=$(COMMIT) scripts/image.sh $(IMAGE)
+	COMMIT=$(COMMIT) VERSION=$(VERSION) scripts/image.sh $(IMAGE)
 
 .PHONY: release
 release: ## static binaries of both commands, a Helm 4 plugin archive per platform and SHA256SUMS in dist/release/VERSION
-	VERSION=$(VERSION) COMMIT=$(COMMIT) PLATFORMS="$(RELEASE_PLATFORMS)" scripts/release.sh $(RELEASE_DIR)
+	COMMIT=$(COMMIT) VERSION=$(VERSION) PLATFORMS="$(RELEASE_PLATFORMS)" scripts/release.sh $(RELEASE_DIR)
 
 .PHONY: bench
 bench: ## whole-process benchmark against a do-nothing kyaml function (dist/bench/results.txt), then the Go benchmarks
