@@ -160,6 +160,18 @@ func Render(in Input) ([]emit.Object, framework.Results) {
 	// entity: ipBlocks do not match the API server's node addresses under
 	// Cilium's default policy-cidr-match-mode.
 	apiSubjects := map[string]bool{}
+	// Two workloads of one name (a Deployment and a CronJob) are told apart
+	// by kind, as the plain policies are.
+	apiSelectors := map[string]map[string]bool{}
+	for _, e := range in.Edges {
+		if e.APIServer && e.From.Selectable() {
+			k := e.From.Namespace + "/" + e.From.Name
+			if apiSelectors[k] == nil {
+				apiSelectors[k] = map[string]bool{}
+			}
+			apiSelectors[k][graph.Labels(e.From.Selector)] = true
+		}
+	}
 	for _, e := range in.Edges {
 		if !e.APIServer || !egressDenied || !e.From.Selectable() || !in.InScope(e.From.Namespace) {
 			continue
@@ -169,7 +181,11 @@ func Render(in Input) ([]emit.Object, framework.Results) {
 			continue
 		}
 		apiSubjects[key] = true
-		o := object(e.From.Namespace, e.From.Name+"-kube-api",
+		name := e.From.Name
+		if len(apiSelectors[e.From.Namespace+"/"+e.From.Name]) > 1 && e.From.Workload != nil {
+			name += "-" + strings.ToLower(e.From.Workload.Kind)
+		}
+		o := object(e.From.Namespace, name+"-kube-api",
 			fmt.Sprintf("cilium flavour: %s reaches the API server as the kube-apiserver entity on %s: %s", e.From.Describe(), graph.PortsString(e.Ports), e.Reason),
 			e.From.Selector, "egress", []*yaml.Node{emit.Mapping(
 				"toEntities", emit.Seq(emit.Str("kube-apiserver")),

@@ -10,8 +10,10 @@ import (
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/infer"
+	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/workload"
 )
 
 // ExternalSource is the tierwall.io/source of external-host allows, and
@@ -19,14 +21,6 @@ import (
 const (
 	ExternalSource = "external-hosts"
 	ExternalCheck  = "external-host"
-)
-
-// PublicExcept4 and PublicExcept6 are what "any public address" leaves
-// out: private, carrier-grade NAT, loopback and link-local ranges (with the
-// cloud metadata endpoint), and their IPv6 counterparts.
-var (
-	PublicExcept4 = []string{"10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"}
-	PublicExcept6 = []string{"::1/128", "fc00::/7", "fe80::/10"}
 )
 
 // Host is an external host for the cilium flavour's toFQDNs.
@@ -80,8 +74,8 @@ func Externals(spec *v1alpha1.Spec, hosts []infer.External, edges []graph.Edge) 
 		reason := fmt.Sprintf("external host: %s of %s %s names %s, outside the cluster: it may reach any public address on TCP/%d, not only that host (managed databases and endpoints that resolve to private addresses need spec.externalEgress with their CIDRs)",
 			h.Where, w.Kind, w.Name, shown, h.Port)
 		for _, to := range []graph.Endpoint{
-			{Kind: graph.CIDR, CIDR: "0.0.0.0/0", Except: PublicExcept4, Name: "public"},
-			{Kind: graph.CIDR, CIDR: "::/0", Except: PublicExcept6, Name: "public"},
+			{Kind: graph.CIDR, CIDR: "0.0.0.0/0", Except: plumbing.PublicExcept, Name: "public"},
+			{Kind: graph.CIDR, CIDR: "::/0", Except: plumbing.PublicExcept6, Name: "public"},
 		} {
 			out.Edges = append(out.Edges, graph.Edge{From: h.From, To: to, Ports: ports, Reason: reason, Source: ExternalSource, SkipIngress: true})
 		}
@@ -114,7 +108,7 @@ func allowed(edges []graph.Edge, h infer.External) bool {
 			return true
 		}
 		for _, p := range e.Ports {
-			if p.Port != nil && p.Port.IntVal == h.Port {
+			if portMatches(p, workload.Port{Port: h.Port, Protocol: "TCP"}) {
 				return true
 			}
 		}

@@ -15,8 +15,12 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/graph"
@@ -184,7 +188,9 @@ func covered(edges []graph.Edge, w *workload.Workload, wp workload.Port) bool {
 	for _, e := range edges {
 		// A workload's own pods calling each other (StatefulSet peers) name
 		// none of its clients.
-		if ignored[e.Source] || e.APIServer || !reaches(e.To, w) || (e.From.Kind == graph.Workload && reaches(e.From, w)) {
+		// Only an edge whose ingress side is written admits a caller (a
+		// proxy's egress to every pod admits none by itself).
+		if e.SkipIngress || ignored[e.Source] || e.APIServer || !reaches(e.To, w) || (e.From.Kind == graph.Workload && reaches(e.From, w)) {
 			continue
 		}
 		if len(e.Ports) == 0 {
@@ -246,7 +252,7 @@ type users struct {
 
 type userRule struct {
 	ns       string
-	selector map[string]string
+	selector labels.Selector
 	ports    []networkingv1.NetworkPolicyPort // nil: every port
 	any      bool                             // a rule with no ports
 }
@@ -261,15 +267,17 @@ func userPolicies(in Input) users {
 		if !ok {
 			continue
 		}
-		sel := manifest.Lookup(o.Node, "spec", "podSelector")
-		labels := manifest.StringMap(sel, "matchLabels")
-		exprs := manifest.Items(sel, "matchExpressions")
-		if len(labels) == 0 && len(exprs) == 0 && hasIngress(o) {
+		node := manifest.Lookup(o.Node, "spec", "podSelector")
+		sel, err := selectorOf(node)
+		if err != nil {
+			continue // an invalid selector: the analysis reports it
+		}
+		if sel.Empty() && hasIngress(o) {
 			u.selectsAll[ns] = true
 			u.allName[ns] = o.Ref()
 		}
 		for _, r := range manifest.Items(o.Node, "spec", "ingress") {
-			ur := userRule{ns: ns, selector: labels}
+			ur := userRule{ns: ns, selector: sel}
 			ps := manifest.Items(r, "ports")
 			if len(ps) == 0 {
 				ur.any = true
@@ -316,13 +324,7 @@ func (u users) covers(w *workload.Workload, wp workload.Port) bool {
 		if r.ns != w.Namespace {
 			continue
 		}
-		match := true
-		for k, v := range r.selector {
-			if w.PodLabels[k] != v {
-				match = false
-			}
-		}
-		if !match {
+		if !r.selector.Matches(labels.Set(w.PodLabels)) {
 			continue
 		}
 		if r.any {
@@ -335,4 +337,21 @@ func (u users) covers(w *workload.Workload, wp workload.Port) bool {
 		}
 	}
 	return false
+}
+
+// selectorOf reads a LabelSelector node, matchExpressions included; a
+// missing one selects every pod.
+func selectorOf(n *yaml.Node) (labels.Selector, error) {
+	if n == nil {
+		return labels.Everything(), nil
+	}
+	text, err := yaml.String(n)
+	if err != nil {
+		return nil, err
+	}
+	var ls metav1.LabelSelector
+	if err := sigsyaml.Unmarshal([]byte(text), &ls); err != nil {
+		return nil, err
+	}
+	return metav1.LabelSelectorAsSelector(&ls)
 }

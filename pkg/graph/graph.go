@@ -148,6 +148,9 @@ func Same(a, b Endpoint) bool {
 // Covers reports whether a selects every pod b selects (a's labels are a
 // subset of b's, in the same namespace or namespaces).
 func Covers(a, b Endpoint) bool {
+	if a.Kind == Anywhere || b.Kind == Anywhere {
+		return a.Kind == Anywhere // every source or destination covers all
+	}
 	if a.Kind == CIDR || b.Kind == CIDR || (a.NamespaceLabels == nil) != (b.NamespaceLabels == nil) {
 		return Same(a, b)
 	}

@@ -129,22 +129,21 @@ func unnamedWarning(e Edge) *framework.Result {
 // policyNames gives each subject its name, adding the kind when two
 // workloads of one namespace share a name.
 func policyNames(subjects map[subjectKey]*[2]*subject) map[subjectKey]string {
-	count := map[string]int{}
+	// Subjects of one namespace and name with different selectors (two
+	// workloads of one name and different kinds) are told apart by kind,
+	// whatever policies they hold.
+	selectors := map[string]map[string]bool{}
 	for k := range subjects {
-		if k.policy == "" {
-			count[k.ns+"/"+k.name]++
+		key := k.ns + "/" + k.name
+		if selectors[key] == nil {
+			selectors[key] = map[string]bool{}
 		}
-	}
-	// A policy of its own is named like its subject's ordinary policies.
-	for k := range subjects {
-		if k.policy != "" {
-			count[k.ns+"/"+k.name] = max(count[k.ns+"/"+k.name], 1)
-		}
+		selectors[key][k.selector] = true
 	}
 	names := map[subjectKey]string{}
 	for k, pair := range subjects {
 		name := k.name
-		if count[k.ns+"/"+k.name] > 1 && (k.policy == "" || sharesName(subjects, k)) {
+		if len(selectors[k.ns+"/"+k.name]) > 1 {
 			ep := pair[0]
 			if ep == nil {
 				ep = pair[1]
@@ -158,17 +157,6 @@ func policyNames(subjects map[subjectKey]*[2]*subject) map[subjectKey]string {
 		names[k] = name
 	}
 	return names
-}
-
-// sharesName reports whether another subject of k's namespace and name with
-// its own ordinary policies has another selector.
-func sharesName(subjects map[subjectKey]*[2]*subject, k subjectKey) bool {
-	for o := range subjects {
-		if o.ns == k.ns && o.name == k.name && o.selector != k.selector {
-			return true
-		}
-	}
-	return false
 }
 
 func shortHash(s string) string {

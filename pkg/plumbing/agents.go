@@ -120,10 +120,13 @@ var CloudIdentities = []CloudIdentity{
 		What: "Azure Workload Identity: Microsoft Entra ID (login.microsoftonline.com) on TCP/443 at any public address"},
 }
 
-// PublicExcept are the ranges a "public address" allow leaves out: private,
-// CGNAT, loopback, link-local (with the metadata endpoint) and the IPv6
-// equivalents.
+// PublicExcept are the IPv4 ranges a "public address" allow leaves out:
+// private, CGNAT, loopback and link-local (with the metadata endpoint).
 var PublicExcept = []string{"10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"}
+
+// PublicExcept6 are the IPv6 ranges a "public address" allow leaves out:
+// loopback, unique-local and link-local.
+var PublicExcept6 = []string{"::1/128", "fc00::/7", "fe80::/10"}
 
 // cloudIdentity gives workloads whose ServiceAccount is annotated for cloud
 // workload identity the endpoint the scheme needs.
@@ -148,7 +151,10 @@ func (r *reader) cloudIdentity() {
 			}
 			var tos []graph.Endpoint
 			if ci.Public {
-				tos = []graph.Endpoint{{Kind: graph.CIDR, CIDR: "0.0.0.0/0", Except: PublicExcept, Name: "public"}}
+				tos = []graph.Endpoint{
+					{Kind: graph.CIDR, CIDR: "0.0.0.0/0", Except: PublicExcept, Name: "public"},
+					{Kind: graph.CIDR, CIDR: "::/0", Except: PublicExcept6, Name: "public"},
+				}
 			}
 			for _, cidr := range ci.CIDRs {
 				tos = append(tos, graph.Endpoint{Kind: graph.CIDR, CIDR: cidr, Name: "metadata"})

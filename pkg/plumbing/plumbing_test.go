@@ -862,7 +862,8 @@ spec:
 		"EKS IAM roles: any public address on 443": {
 			docs: app("eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/app"),
 			wantEdges: []string{"Deployment shop/app -> 0.0.0.0/0 except 10.0.0.0/8,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,172.16.0.0/12,192.168.0.0/16 TCP/443 " +
-				"[source=cloud-identity skip-ingress]"},
+				"[source=cloud-identity skip-ingress]",
+				"Deployment shop/app -> ::/0 except ::1/128,fc00::/7,fe80::/10 TCP/443 [source=cloud-identity skip-ingress]"},
 		},
 		"GKE Workload Identity: the metadata servers": {
 			docs: app("iam.gke.io/gcp-service-account: app@project.iam.gserviceaccount.com"),
@@ -874,7 +875,8 @@ spec:
 		"Azure Workload Identity": {
 			docs: app("azure.workload.identity/client-id: 00000000-0000-0000-0000-000000000000"),
 			wantEdges: []string{"Deployment shop/app -> 0.0.0.0/0 except 10.0.0.0/8,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,172.16.0.0/12,192.168.0.0/16 TCP/443 " +
-				"[source=cloud-identity skip-ingress]"},
+				"[source=cloud-identity skip-ingress]",
+				"Deployment shop/app -> ::/0 except ::1/128,fc00::/7,fe80::/10 TCP/443 [source=cloud-identity skip-ingress]"},
 		},
 		"another annotation": {
 			docs: app("example.com/owner: team-a"),
