@@ -48,6 +48,13 @@ type ExternalOutput struct {
 // unless an edge already allows the port (spec.externalEgress).
 func Externals(spec *v1alpha1.Spec, hosts []infer.External, edges []graph.Edge) ExternalOutput {
 	var out ExternalOutput
+	// The configured external egress, by the namespace of its pods.
+	egress := map[string][]graph.Edge{}
+	for _, e := range edges {
+		if e.Source == "external-egress" && e.To.Kind == graph.CIDR {
+			egress[e.From.Namespace] = append(egress[e.From.Namespace], e)
+		}
+	}
 	for _, h := range hosts {
 		w := h.Workload
 		port := policy.Port("TCP", h.Port)
@@ -55,7 +62,7 @@ func Externals(spec *v1alpha1.Spec, hosts []infer.External, edges []graph.Edge) 
 		if h.Secret {
 			shown = "a host read from a Secret"
 		}
-		if allowed(edges, h) {
+		if allowed(egress[h.From.Namespace], h) {
 			continue
 		}
 		out.URLs = append(out.URLs, fmt.Sprintf("%s (%s %s)", urlOrSecret(h), w.Kind, display(w.Namespace, w.Name)))

@@ -89,6 +89,12 @@ func Derive(in Input) Output {
 		isolated[ns] = true
 	}
 	user := userPolicies(in)
+	idx := indexEdges(in.Edges)
+	byNS := map[string][]*workload.Workload{}
+	for j := range in.Workloads {
+		w := &in.Workloads[j]
+		byNS[w.Namespace] = append(byNS[w.Namespace], w)
+	}
 	var names []string
 	reported := map[string]bool{}
 	for i := range in.Services {
@@ -100,8 +106,7 @@ func Derive(in Input) Output {
 		if !ok || !ns.InScope() || isolated[s.Namespace] {
 			continue
 		}
-		for j := range in.Workloads {
-			w := &in.Workloads[j]
+		for _, w := range byNS[s.Namespace] {
 			if w.HostNetwork || len(w.Selector) == 0 || !s.Selects(*w) ||
 				w.Object.Annotations[CallersAnnotation] == "none" || w.PodAnnotations[CallersAnnotation] == "none" {
 				continue
@@ -109,7 +114,7 @@ func Derive(in Input) Output {
 			for _, sp := range s.Ports {
 				wp, _, ok := s.Target(sp, *w)
 				// A dedicated metrics port is Prometheus's, which has its own allow.
-				if !ok || w.MetricsPort(wp) || covered(in.Edges, w, wp) || user.covers(w, wp) {
+				if !ok || w.MetricsPort(wp) || idx.covered(w, wp) || user.covers(w, wp) {
 					continue
 				}
 				key := w.Namespace + "/" + w.Kind + "/" + w.Name + "/" + wp.Protocol + strconv.Itoa(int(wp.Port))
@@ -180,6 +185,40 @@ func edges(w *workload.Workload, s *service.Service, sp service.Port, wp workloa
 		{From: all, To: to, Ports: ports, Reason: reason, Source: Source, Wide: Check, Policy: "fallback-ingress", SkipEgress: true},
 		{From: all, To: to, Ports: ports, Reason: reason, Source: Source, Wide: Check, SkipIngress: true},
 	}
+}
+
+// edgeIndex holds the edges that admit a caller, by where they lead: a
+// workload, the pods of a namespace, or pods of every namespace.
+type edgeIndex struct {
+	byWorkload map[string][]graph.Edge
+	byNS       map[string][]graph.Edge
+	anyNS      []graph.Edge
+}
+
+func indexEdges(edges []graph.Edge) edgeIndex {
+	x := edgeIndex{byWorkload: map[string][]graph.Edge{}, byNS: map[string][]graph.Edge{}}
+	for _, e := range edges {
+		if e.SkipIngress || ignored[e.Source] || e.APIServer {
+			continue
+		}
+		switch {
+		case e.To.Kind == graph.Workload && e.To.Workload != nil:
+			k := e.To.Workload.Namespace + "/" + e.To.Workload.Kind + "/" + e.To.Workload.Name
+			x.byWorkload[k] = append(x.byWorkload[k], e)
+		case e.To.Kind == graph.Pods && e.To.NamespaceLabels == nil:
+			x.byNS[e.To.Namespace] = append(x.byNS[e.To.Namespace], e)
+		case e.To.Kind == graph.Pods:
+			x.anyNS = append(x.anyNS, e)
+		}
+	}
+	return x
+}
+
+// covered reports whether an indexed edge admits some caller to the
+// workload's pod port.
+func (x edgeIndex) covered(w *workload.Workload, wp workload.Port) bool {
+	return covered(x.byWorkload[w.Namespace+"/"+w.Kind+"/"+w.Name], w, wp) ||
+		covered(x.byNS[w.Namespace], w, wp) || covered(x.anyNS, w, wp)
 }
 
 // covered reports whether an edge admits some caller to the workload's pod

@@ -3,8 +3,9 @@ package manifest
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -191,21 +192,63 @@ func FormatLabels(m map[string]string) string {
 const HashAnnotation = "tierwall.io/hash"
 
 // SpecHash is the content hash of an object's spec: the first 16 hex digits
-// of the SHA-256 of its canonical JSON (sorted keys), so that formatting,
-// quoting and key order do not change it. "" when the object has no spec.
+// of the SHA-256 of a canonical form (mapping keys sorted, scalars by their
+// resolved type), so that formatting, quoting style and key order do not
+// change it. "" when the object has no spec.
 func SpecHash(n *yaml.Node) string {
 	spec := Lookup(n, "spec")
 	if spec == nil {
 		return ""
 	}
-	var v any
-	if err := spec.Decode(&v); err != nil {
-		return ""
+	h := sha256.New()
+	canonical(h, spec, 0)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// canonical writes a node's canonical form.
+func canonical(w io.Writer, n *yaml.Node, depth int) {
+	if depth > 64 {
+		return
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return ""
+	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])[:16]
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		type kv struct {
+			k string
+			v *yaml.Node
+		}
+		pairs := make([]kv, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			pairs = append(pairs, kv{n.Content[i].Value, n.Content[i+1]})
+		}
+		sort.Slice(pairs, func(i, j int) bool { return pairs[i].k < pairs[j].k })
+		io.WriteString(w, "{")
+		for _, p := range pairs {
+			io.WriteString(w, strconv.Quote(p.k)+":")
+			canonical(w, p.v, depth+1)
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "}")
+	case yaml.SequenceNode:
+		io.WriteString(w, "[")
+		for _, c := range n.Content {
+			canonical(w, c, depth+1)
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "]")
+	default:
+		switch n.ShortTag() {
+		case "!!int", "!!float", "!!bool":
+			io.WriteString(w, n.ShortTag()+n.Value)
+		case "!!null":
+			io.WriteString(w, "null")
+		default:
+			io.WriteString(w, strconv.Quote(n.Value))
+		}
+	}
 }
