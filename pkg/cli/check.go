@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
@@ -29,6 +30,7 @@ type checkConfig struct {
 	clusterCIDRs []string
 	strict       bool
 	allowEmpty   bool
+	skip         []string
 }
 
 func (r *session) checkCommand() *cobra.Command {
@@ -60,6 +62,7 @@ NetworkPolicy (a failed render piped in) is an error unless --allow-empty.
 	fs.StringVarP(&c.format, "output", "o", "text", "output `FORMAT`: text (one line per finding and a summary), json or yaml (KRM results)")
 	fs.BoolVar(&c.strict, "strict", false, "report the deliberately wide defaults (API egress without addresses, open webhook ports, proxy egress to every pod) as errors")
 	fs.BoolVar(&c.allowEmpty, "allow-empty", false, "pass input with no workload and no NetworkPolicy (by default an error: a failed render piped into check must not pass)")
+	fs.StringSliceVar(&c.skip, "skip", nil, "check `IDS` whose findings are suppressed (comma-separated or repeated); suppressed findings are counted")
 	fs.StringArrayVar(&c.clusterCIDRs, "cluster-cidr", nil, "a pod or Service range (`CIDR`) of the cluster (repeatable); defaults to the usual kubeadm and k3s ranges, with warnings only")
 	fixedValues(cmd, "output", checkFormats...)
 	fixedValues(cmd, "fail-on", "error", "warning")
@@ -100,7 +103,9 @@ func (r *session) check(cmd *cobra.Command, f *inputFlags, c checkConfig, paths 
 	if m == nil {
 		return code
 	}
-	rs := check.Run(m, check.Options{ClusterCIDRs: cidrs, Needs: check.ReadNeeds(objs, m.Spec), Strict: c.strict})
+	needs, inputFindings := check.ReadInput(objs, m.Spec)
+	rs := check.Run(m, check.Options{ClusterCIDRs: cidrs, Needs: needs, Input: inputFindings, Strict: c.strict,
+		Skip: c.skip, Reachability: true})
 	s := summarize(m, objs)
 	if s.empty() && !c.allowEmpty {
 		rs = append(rs, emptyInput())
@@ -127,6 +132,11 @@ func (r *session) check(cmd *cobra.Command, f *inputFlags, c checkConfig, paths 
 				fmt.Fprintf(r.Stdout, "tierwall: %s [%s]\n", res.String(), id)
 			} else {
 				fmt.Fprintf(r.Stdout, "tierwall: %s\n", res.String())
+			}
+		}
+		for _, res := range rs {
+			if res.Severity == result.Info && strings.Contains(res.Message, "suppressed") {
+				fmt.Fprintf(r.Stdout, "tierwall: %s\n", res.Message)
 			}
 		}
 		fmt.Fprintf(r.Stdout, "tierwall: checked %s and %s in %s\n",

@@ -17,6 +17,8 @@ import (
 type configFlags struct {
 	file      string
 	namespace string
+	release   string
+	context   []string
 }
 
 // register adds --namespace (-n), and --config when withFile is set.
@@ -25,6 +27,13 @@ func (f *configFlags) register(fs *pflag.FlagSet, withFile bool, namespaceUsage 
 		fs.StringVar(&f.file, "config", "", "a `FILE` holding one TierWall object or v1 ConfigMap: the settings used to render (as for the KRM function)")
 	}
 	fs.StringVarP(&f.namespace, "namespace", "n", "", namespaceUsage)
+}
+
+// registerRender adds the flags of the commands that render policies:
+// --release and --context.
+func (f *configFlags) registerRender(fs *pflag.FlagSet) {
+	fs.StringVar(&f.release, "release", "", "the `NAME` of the release, Argo CD application or overlay: the namespace-wide policies carry it, so that several renders share a namespace (default: $ARGOCD_APP_NAME, else the one app.kubernetes.io/instance all workloads share); overrides spec.release")
+	fs.StringArrayVar(&f.context, "context", nil, "a `FILE` or folder of objects that resolve references without being owned or emitted (another release's Services); repeatable")
 }
 
 // namespaceUsage is what --namespace means wherever it is: as for Helm and
@@ -45,7 +54,21 @@ func (f *configFlags) check(fs *pflag.FlagSet, flagText map[string]string) (v1al
 		}
 		o.Namespace = f.namespace
 	}
+	if fs.Changed("release") {
+		if f.release == "" {
+			return o, errors.New("--release needs a name (an empty one is most often an unset variable: leave the flag out instead)")
+		}
+		o.Release = f.release
+	}
 	return o, nil
+}
+
+// releaseFromEnv names the release from Argo CD's plugin environment for
+// when neither --release nor the config names one.
+func releaseFromEnv(o *v1alpha1.Overrides, getenv func(string) string) {
+	if getenv != nil {
+		o.ReleaseFallback = getenv("ARGOCD_APP_NAME")
+	}
 }
 
 // namespaceFlagText explains an overridden namespace in config errors.

@@ -57,6 +57,7 @@ func (r *session) rootCommand() *cobra.Command {
 		},
 	})
 	cfg.register(root.Flags(), false, namespaceUsage)
+	cfg.registerRender(root.Flags())
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version (as tierwall version)")
 	root.AddCommand(r.reportCommand(), r.checkCommand(), r.versionCommand())
 	// cobra's completion command, runnable so that an unknown shell is a
@@ -84,12 +85,18 @@ func (r *session) function(cmd *cobra.Command, cfg *configFlags) int {
 	if err != nil {
 		return r.usageError(cmd, err)
 	}
+	releaseFromEnv(&o, r.getenv)
+	context, err := readContext(cfg.context)
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "tierwall: %v\n", err)
+		return ExitInput
+	}
 	in, err := io.ReadAll(r.Stdin)
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "tierwall: reading stdin: %v\n", err)
 		return ExitInput
 	}
-	switch krmfn.Run(in, o, r.Stdout, r.Stderr) {
+	switch krmfn.RunWith(in, o, context, r.Stdout, r.Stderr) {
 	case krmfn.OK:
 		return ExitOK
 	case krmfn.BadConfig:

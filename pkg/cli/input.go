@@ -106,3 +106,16 @@ func parseManifests(data []byte) ([]*yaml.Node, error) {
 	}
 	return out, nil
 }
+
+// readContext reads the --context files and folders: objects that resolve
+// references without being owned or emitted.
+func readContext(paths []string) ([]manifest.Object, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	objs, err := readObjects(paths, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading --context: %w", err)
+	}
+	return objs, nil
+}

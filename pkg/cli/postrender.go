@@ -88,6 +88,7 @@ func (r *session) postRenderCommand() *cobra.Command {
 		},
 	})
 	fs := cmd.Flags()
+	f.registerRender(fs)
 	f.register(fs, true, "the release `NAMESPACE`: objects without metadata.namespace are in it and their policies name it. "+
 		"Defaults to $HELM_NAMESPACE when set, else policies for those objects carry no namespace and Helm installs them beside the release")
 	fs.StringVar(&f.dnsProfile, "dns-profile", "", "the DNS `PROFILE`: kube-dns, nodelocal, openshift, gke-cloud-dns or custom")
@@ -120,6 +121,7 @@ func (r *session) postRender(cmd *cobra.Command, f *postRenderFlags) int {
 	if o.Namespace == "" {
 		o.Namespace = r.getenv("HELM_NAMESPACE")
 	}
+	releaseFromEnv(&o, r.getenv)
 	o.DNSProfile = f.dnsProfile
 	o.SkipNamespaces = f.skipNamespaces
 	o.DisableMonitoring = f.disableMonitoring
@@ -137,12 +139,20 @@ func (r *session) postRender(cmd *cobra.Command, f *postRenderFlags) int {
 	if err != nil {
 		return r.postRenderFail(cmd, f.helm4Plugin, ExitInput, err, false)
 	}
+	if in.Context, err = readContext(f.context); err != nil {
+		return r.postRenderFail(cmd, f.helm4Plugin, ExitInput, err, false)
+	}
 	plan, err := in.Plan()
 	if err != nil {
 		return r.postRenderFail(cmd, f.helm4Plugin, ExitInput, err, false)
 	}
 	if plan.Failed {
 		return r.postRenderFail(cmd, f.helm4Plugin, ExitFailed, plan.Failure(), false)
+	}
+	// Helm drops a successful post-renderer's stderr, Argo CD logs it: the
+	// summary goes there, and as the first comment of the output.
+	if plan.Summary != "" {
+		fmt.Fprintf(r.Stderr, "tierwall: summary: %s\n", plan.Summary)
 	}
 	result.Print(r.Stderr, plan.Results, result.Warning)
 	w := bufio.NewWriterSize(r.Stdout, 1<<16)

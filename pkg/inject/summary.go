@@ -136,7 +136,10 @@ func (s Summary) Text() string {
 	if s.Unresolved > 0 {
 		fmt.Fprintf(&b, "; %d unresolved in-cluster reference(s)", s.Unresolved)
 	}
-	fmt.Fprintf(&b, "; %d warning(s), %d error(s)", s.Warnings, s.Errors)
+	fmt.Fprintf(&b, "; %d warning(s)", s.Warnings)
+	if s.Errors > 0 {
+		fmt.Fprintf(&b, ", %d error(s)", s.Errors)
+	}
 	if len(s.Fallbacks) > 0 || s.Unresolved > 0 {
 		b.WriteString("; calls written in code to other namespaces or to the internet stay blocked")
 	}

@@ -79,6 +79,12 @@ const (
 // command-line settings o merged into its functionConfig, writes the output
 // ResourceList to stdout and findings to stderr, and says how it ended.
 func Run(input []byte, o v1alpha1.Overrides, stdout, stderr io.Writer) Status {
+	return RunWith(input, o, nil, stdout, stderr)
+}
+
+// RunWith is Run with context objects: they resolve references (another
+// release's Services) without being owned or emitted.
+func RunWith(input []byte, o v1alpha1.Overrides, context []manifest.Object, stdout, stderr io.Writer) Status {
 	if len(bytes.TrimSpace(input)) == 0 {
 		fmt.Fprintf(stderr, "tierwall: no ResourceList on stdin (run me from kustomize or kpt, or see 'tierwall help')\n")
 		return BadInput
@@ -141,7 +147,7 @@ func Run(input []byte, o v1alpha1.Overrides, stdout, stderr io.Writer) Status {
 		failConfig(stdout, stderr, rl, src, cfgErr)
 		return BadConfig
 	}
-	engine := inject.Engine{Spec: spec}
+	engine := inject.Engine{Spec: spec, Context: context}
 	out, failed, err := engine.Process(rl.objs)
 	if err != nil {
 		// The engine fails only on items it cannot trust (no apiVersion
@@ -149,6 +155,8 @@ func Run(input []byte, o v1alpha1.Overrides, stdout, stderr io.Writer) Status {
 		fail(stdout, stderr, rl, err)
 		return BadInput
 	}
+	// kustomize and kpt stream stderr to the user: the summary first.
+	fmt.Fprintf(stderr, "tierwall: summary: %s\n", out.Summary.Text())
 	result.Print(stderr, out.Results, result.Warning)
 	if failed {
 		if spec.Check.Enabled != nil && *spec.Check.Enabled && !result.HasErrors(out.Results) {

@@ -172,6 +172,9 @@ type Input struct {
 	raw  []byte
 	s    *stream.Stream
 	spec *v1alpha1.Spec
+	// Context are objects that resolve references without being owned or
+	// emitted (--context).
+	Context []manifest.Object
 }
 
 // Read parses the stream Helm sends for the engine run with spec. Its
@@ -199,7 +202,7 @@ func (in Input) Plan() (Output, error) {
 		return Output{input: input, Results: framework.Results{result.New(result.Warning, nil, "",
 			"the input holds only Helm hooks (Helm 4 post-render strategy \"separate\"): no policies are generated for them, the run with the release's manifests generates them")}}, nil
 	}
-	res, failed, err := inject.Engine{Spec: spec}.Process(s.Objects)
+	res, failed, err := inject.Engine{Spec: spec, Context: in.Context}.Process(s.Objects)
 	if err != nil {
 		return Output{}, err
 	}

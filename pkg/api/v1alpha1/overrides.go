@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"reflect"
 	"strings"
 
@@ -15,6 +16,12 @@ import (
 type Overrides struct {
 	// Namespace replaces spec.namespace when not empty.
 	Namespace string
+	// Release replaces spec.release when not empty (--release).
+	Release string
+	// ReleaseFallback names the release when neither Release nor the
+	// config does (Argo CD's ARGOCD_APP_NAME); ignored when it is not a
+	// valid release name.
+	ReleaseFallback string
 	// DNSProfile replaces spec.dns.profile when not empty.
 	DNSProfile string
 	// SkipNamespaces are added to spec.skipNamespaces.
@@ -34,7 +41,7 @@ type Overrides struct {
 
 // IsZero reports whether o overrides nothing.
 func (o Overrides) IsZero() bool {
-	return o.Namespace == "" && o.DNSProfile == "" && len(o.SkipNamespaces) == 0 &&
+	return o.Namespace == "" && o.Release == "" && o.DNSProfile == "" && len(o.SkipNamespaces) == 0 &&
 		!o.DisableMonitoring && !o.DisableTiers && len(o.KubeAPICIDRs) == 0
 }
 
@@ -44,6 +51,14 @@ func (o Overrides) IsZero() bool {
 // modified; it may be nil. Errors about an overridden field carry the
 // Flags text for that field.
 func LoadWithOverrides(fc *yaml.RNode, o Overrides) (*Spec, Source, error) {
+	spec, src, err := loadWithOverrides(fc, o)
+	if err == nil && spec != nil && spec.Release == "" && o.ReleaseFallback != "" && len(validation.IsDNS1123Label(o.ReleaseFallback)) == 0 {
+		spec.Release = o.ReleaseFallback
+	}
+	return spec, src, err
+}
+
+func loadWithOverrides(fc *yaml.RNode, o Overrides) (*Spec, Source, error) {
 	if o.IsZero() {
 		return Load(fc)
 	}
@@ -113,6 +128,9 @@ func (o Overrides) applyTierWall(root *yaml.Node) bool {
 		return true
 	}
 	ok := true
+	if o.Release != "" {
+		ok = ok && set([]string{"release"}, ovStr(o.Release))
+	}
 	if o.Namespace != "" {
 		ok = ok && set([]string{"namespace"}, ovStr(o.Namespace))
 	}
