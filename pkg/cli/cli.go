@@ -39,8 +39,8 @@ const (
 type Command struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	// Getenv reads the environment: only the post-renderer reads it
-	// (HELM_NAMESPACE).
+	// Getenv reads the environment: HELM_NAMESPACE (post-renderer) and
+	// ARGOCD_APP_NAME (the release, for every command that renders).
 	Getenv func(string) string
 	// ReadFile reads the --config file.
 	ReadFile func(string) ([]byte, error)
