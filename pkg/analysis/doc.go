@@ -3,7 +3,10 @@
 // policies allow it. Endpoints are the input's workloads, the pods the
 // configuration names but the input lacks (cluster DNS, Prometheus, the
 // ingress controller), and address ranges (the internet, the API server,
-// named CIDRs). Pure functions: objects in, a Model out, no I/O.
+// named CIDRs) and, on request (Options.SelectorPeers), the peers the
+// policies name that none of those matches ("pods app=grafana in namespaces
+// name=monitoring", "every pod in namespace kube-system"). Pure functions:
+// objects in, a Model out, no I/O.
 //
 // Semantics follow the NetworkPolicy API: a pod no policy selects for a
 // direction is not isolated in it; the rules of every policy selecting it

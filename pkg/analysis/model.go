@@ -114,6 +114,9 @@ type Endpoint struct {
 	CIDR string
 	// Workload is what the input object says, for workloads.
 	Workload *workload.Workload
+	// Peer is the policy peer a RoleSelector or RoleNamespace endpoint
+	// stands for.
+	Peer *PeerSelector
 
 	class int // -1: not analysed (hostNetwork, any)
 }
@@ -126,6 +129,9 @@ func (e *Endpoint) String() string {
 	switch e.Kind {
 	case External, Any:
 		return e.Name
+	}
+	if e.Peer != nil {
+		return e.Peer.Text()
 	}
 	if e.Namespace == "" {
 		return e.Name
@@ -160,6 +166,8 @@ var roleText = map[string]string{
 	RoleAPIServer:    "API server",
 	RoleInternet:     "public addresses",
 	RoleCIDR:         "address range",
+	RoleSelector:     "pods a policy names",
+	RoleNamespace:    "a whole namespace",
 }
 
 // NamedCIDR is an address range with a name, shown as a peer.
@@ -174,6 +182,12 @@ type Options struct {
 	Spec *v1alpha1.Spec
 	// External names more address ranges to show as peers.
 	External []NamedCIDR
+	// SelectorPeers adds an endpoint for each peer selector of the policies
+	// that no endpoint matches, and for peers naming whole namespaces
+	// beyond the input (RoleSelector, RoleNamespace), so that every allowed
+	// flow has both its ends. What the policies allow between the other
+	// endpoints is the same either way.
+	SelectorPeers bool
 }
 
 // Model is the final object set seen as a network: namespaces, endpoints,
@@ -273,6 +287,9 @@ func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
 		}
 	}
 	m.addVirtual()
+	if opts.SelectorPeers {
+		m.addSelectorPeers()
+	}
 	m.addExternal(opts.External)
 	sort.SliceStable(m.Endpoints, func(i, j int) bool { return endpointLess(m.Endpoints[i], m.Endpoints[j]) })
 	sort.SliceStable(m.Policies, func(i, j int) bool {

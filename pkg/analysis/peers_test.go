@@ -1,0 +1,107 @@
+package analysis_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tierwall/tierwall/pkg/analysis"
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/bench"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/postrender"
+	"github.com/tierwall/tierwall/pkg/stream"
+)
+
+const grafanaIngress = `  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {name: monitoring}}
+      podSelector: {matchLabels: {app: grafana}}
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+    - namespaceSelector: {}
+    - podSelector: {matchLabels: {app: db}}
+    - podSelector: {matchExpressions: [{key: app, operator: In, values: [batch, cron]}]}
+    - namespaceSelector: {matchLabels: {team: payments}}
+      podSelector: {matchExpressions: [{key: app, operator: NotIn, values: [x]}, {key: tier, operator: Exists}]}
+    ports: [{port: 8080}]`
+
+// TestSelectorPeers: each peer no endpoint matches becomes an endpoint of
+// its own, and so do peers naming whole namespaces beyond the input; a peer
+// an input workload matches does not.
+func TestSelectorPeers(t *testing.T) {
+	objs := objects(t, webPod, dbPod, policy("web-in", grafanaIngress))
+	m, findings := analysis.New(objs, analysis.Options{SelectorPeers: true})
+	require.Empty(t, findings)
+	var peers []string
+	for _, e := range m.Endpoints {
+		if e.Role == analysis.RoleSelector || e.Role == analysis.RoleNamespace {
+			peers = append(peers, e.String()+" | "+e.Describe())
+		}
+	}
+	assert.Equal(t, []string{
+		"every pod in namespace kube-system | a whole namespace, not in the input",
+		"pods app in (batch,cron) in namespace shop | pods a policy names, not in the input",
+		"every pod in every namespace | a whole namespace, not in the input",
+		"pods app=grafana in namespaces name=monitoring | pods a policy names, not in the input",
+		"pods app notin (x),tier in namespaces team=payments | pods a policy names, not in the input",
+	}, peers)
+	web := endpoint(t, m, "shop/web")
+	for _, from := range []string{"pods app=grafana in namespaces name=monitoring", "every pod in namespace kube-system",
+		"every pod in every namespace", "pods app notin (x),tier in namespaces team=payments"} {
+		assert.Equal(t, "TCP/8080", m.Between(endpoint(t, m, from), web).Ports.String(), from)
+	}
+	// Pods of the policy's own namespace are subject to its policies: this
+	// one has none for egress.
+	assert.Equal(t, "TCP/8080", m.Between(endpoint(t, m, "pods app in (batch,cron) in namespace shop"), web).Ports.String())
+	var flowsTo []string
+	for _, f := range m.Flows() {
+		if f.To == web {
+			flowsTo = append(flowsTo, f.From.String())
+		}
+	}
+	assert.Contains(t, flowsTo, "pods app=grafana in namespaces name=monitoring")
+	assert.Contains(t, flowsTo, "shop/db")
+	assert.NotContains(t, flowsTo, "pods app=db in namespace shop", "shop/db stands for that peer")
+}
+
+// TestSelectorPeersKeepVerdicts: adding the peers changes nothing between
+// the endpoints that exist without them, on the realistic benchmark set
+// after tierwall added its policies, and shuffled input adds the same
+// peers.
+func TestSelectorPeersKeepVerdicts(t *testing.T) {
+	spec, _, err := v1alpha1.Load(nil)
+	require.NoError(t, err)
+	out, _, err := postrender.Render(bench.Realistic(4, 5, false), spec)
+	require.NoError(t, err)
+	mine := strings.ReplaceAll(policy("web-in", grafanaIngress), "namespace: shop", "namespace: team-001")
+	s, err := stream.Parse(append(out, []byte("---\n"+mine+"\n")...))
+	require.NoError(t, err)
+	plain, _ := analysis.New(s.Objects, analysis.Options{Spec: spec})
+	withPeers, _ := analysis.New(s.Objects, analysis.Options{Spec: spec, SelectorPeers: true})
+	require.Greater(t, len(withPeers.Endpoints), len(plain.Endpoints)+3)
+	byID := map[string]*analysis.Endpoint{}
+	for _, e := range withPeers.Endpoints {
+		byID[e.ID] = e
+	}
+	for _, a := range plain.Endpoints {
+		for _, b := range plain.Endpoints {
+			va, vb := plain.Between(a, b), withPeers.Between(byID[a.ID], byID[b.ID])
+			require.True(t, va.Ports.Equal(vb.Ports), "%s -> %s", a, b)
+		}
+	}
+	reversed := append([]manifest.Object{}, s.Objects...)
+	for i, j := 0, len(reversed)-1; i < j; i, j = i+1, j-1 {
+		reversed[i], reversed[j] = reversed[j], reversed[i]
+	}
+	again, _ := analysis.New(reversed, analysis.Options{Spec: spec, SelectorPeers: true})
+	ids := func(m *analysis.Model) (out []string) {
+		for _, e := range m.Endpoints {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	assert.Equal(t, ids(withPeers), ids(again))
+}
