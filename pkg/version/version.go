@@ -8,8 +8,10 @@ package version
 
 import (
 	"fmt"
+	"regexp"
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // Version is the release version stamped by the build. Empty (or "dev") for
@@ -37,11 +39,39 @@ type Info struct {
 
 // Get returns the information of this binary.
 func Get() Info {
-	commit := Commit
-	if commit == "" {
-		commit = vcsCommit()
+	v, commit := Version, Commit
+	var bi *debug.BuildInfo
+	if b, ok := debug.ReadBuildInfo(); ok {
+		bi = b
 	}
-	return info(Version, commit)
+	if v == "" && commit == "" && bi != nil {
+		// `go install github.com/tierwall/tierwall/fn/tierwall@v1.2.3` stamps nothing but
+		// records the module's version.
+		v, commit = moduleVersion(bi.Main.Version)
+	}
+	if commit == "" && bi != nil {
+		commit = vcsCommit(bi)
+	}
+	return info(v, commit)
+}
+
+// pseudoVersion matches the tail of a Go pseudo-version (v0.0.0-20261201120000-0123456789ab,
+// v1.2.4-0.20261201120000-0123456789ab): the commit time and the commit.
+var pseudoVersion = regexp.MustCompile(`(?:^|[-.])\d{14}-([0-9a-f]{12})(?:\+incompatible)?$`)
+
+// moduleVersion reads the main module's version as the go command records it in a module
+// build (go install pkg@version): a release tag is the version; a pseudo-version (a commit
+// without a tag, @main or @latest before the first tag) is no release and gives only its
+// commit. A build inside a checkout records "(devel)" or a VCS-derived version: it gives
+// nothing, so that the build's own stamp or VCS settings decide.
+func moduleVersion(v string) (version, commit string) {
+	if v == "" || v == "(devel)" || strings.Contains(v, "+") {
+		return "", ""
+	}
+	if m := pseudoVersion.FindStringSubmatch(v); m != nil {
+		return "", m[1][:7]
+	}
+	return v, ""
 }
 
 // info fills in an Info from the stamped version and the commit.
@@ -67,11 +97,7 @@ func (i Info) String() string {
 
 // vcsCommit reads the commit from the build information: its first 7
 // characters, as git abbreviates it, with -dirty for a modified tree.
-func vcsCommit() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
+func vcsCommit(bi *debug.BuildInfo) string {
 	var rev string
 	var modified bool
 	for _, s := range bi.Settings {

@@ -35,3 +35,26 @@ func TestString(t *testing.T) {
 	i.Commit = ""
 	assert.Equal(t, "v1.2.3 (commit unknown, go1.26.8, linux/amd64)", i.String())
 }
+
+func TestModuleVersion(t *testing.T) {
+	tests := map[string]struct {
+		recorded        string
+		version, commit string
+	}{
+		"go install @v1.2.3":             {recorded: "v1.2.3", version: "v1.2.3"},
+		"a pre-release tag":              {recorded: "v1.3.0-rc.1", version: "v1.3.0-rc.1"},
+		"go install @main, no tag":       {recorded: "v0.0.0-20261201120000-0123456789ab", commit: "0123456"},
+		"a commit after a tag":           {recorded: "v1.2.4-0.20261201120000-0123456789ab", commit: "0123456"},
+		"after a pre-release tag":        {recorded: "v1.3.0-rc.1.0.20261201120000-0123456789ab", commit: "0123456"},
+		"a checkout: (devel)":            {recorded: "(devel)"},
+		"a modified checkout (Go 1.24+)": {recorded: "v0.0.0-20261201120000-0123456789ab+dirty"},
+		"nothing recorded":               {recorded: ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			version, commit := moduleVersion(tc.recorded)
+			assert.Equal(t, tc.version, version)
+			assert.Equal(t, tc.commit, commit)
+		})
+	}
+}
