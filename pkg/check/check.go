@@ -831,7 +831,7 @@ func (c *checker) reachability() {
 			}
 			for _, sp := range s.Ports {
 				wp, _, ok := s.Target(sp, *w)
-				if !ok || reached[e].Contains(wp.Protocol, wp.Port) {
+				if !ok || reached[e].Contains(wp.Protocol, wp.Port) || fallback.NoCallers(s.Object.Annotations, sp.Name, sp.Port) || w.MetricsPort(wp) {
 					continue
 				}
 				c.add(UnreachablePort, result.Error, result.RefOf(s.Object), "spec.ports",

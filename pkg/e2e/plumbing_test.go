@@ -220,7 +220,7 @@ func assertEdgeNeedsMet(t *testing.T, m *analysis.Model, objs []manifest.Object,
 	}
 
 	// Policies of non-hook pods are not hooks: they are part of the release.
-	for _, name := range []string{edgeController + "-kube-api", edgeController + "-webhook", edgeBackend + "-ingress", "default-deny-all"} {
+	for _, name := range []string{edgeController + "-kube-api", edgeController + "-webhook", edgeBackend + "-ingress", edgeRelease + "-default-deny-all"} {
 		p := edgePolicy(m, name)
 		if assert.NotNil(t, p, "policy %s", name) {
 			assert.NotContains(t, p.Object.Annotations, graph.HookAnnotation, "policy %s", name)

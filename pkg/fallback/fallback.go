@@ -40,6 +40,10 @@ const (
 	// CallersAnnotation "none" on a Service or its workload says nobody
 	// calls it: no fallback, no finding.
 	CallersAnnotation = "tierwall.io/callers"
+	// NoCallersAnnotation on a Service lists the ports (names or numbers,
+	// comma-separated) nobody calls, such as an admin UI reached only by
+	// port-forward.
+	NoCallersAnnotation = "tierwall.io/no-callers"
 	// UnreachableCheck is the id of a Service port nothing may reach.
 	UnreachableCheck = "unreachable-port"
 )
@@ -112,6 +116,9 @@ func Derive(in Input) Output {
 				continue
 			}
 			for _, sp := range s.Ports {
+				if NoCallers(s.Object.Annotations, sp.Name, sp.Port) {
+					continue
+				}
 				wp, _, ok := s.Target(sp, *w)
 				// A dedicated metrics port is Prometheus's, which has its own allow.
 				if !ok || w.MetricsPort(wp) || idx.covered(w, wp) || user.covers(w, wp) {
@@ -393,4 +400,16 @@ func selectorOf(n *yaml.Node) (labels.Selector, error) {
 		return nil, err
 	}
 	return metav1.LabelSelectorAsSelector(&ls)
+}
+
+// NoCallers reports whether a Service's tierwall.io/no-callers annotation
+// names a port, by name or number.
+func NoCallers(annotations map[string]string, name string, port int32) bool {
+	for _, p := range strings.Split(annotations[NoCallersAnnotation], ",") {
+		p = strings.TrimSpace(p)
+		if p != "" && (p == name || p == strconv.Itoa(int(port))) {
+			return true
+		}
+	}
+	return false
 }

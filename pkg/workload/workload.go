@@ -304,9 +304,9 @@ func ConfigKinds(kinds []v1alpha1.WorkloadKind) []Kind {
 }
 
 // IsMetricsPortName matches the conventional names of metrics ports:
-// metrics, http-metrics and *-metrics.
+// metrics, http-metrics, *-metrics and prometheus.
 func IsMetricsPortName(name string) bool {
-	return name == "metrics" || name == "http-metrics" || strings.HasSuffix(name, "-metrics")
+	return name == "metrics" || name == "http-metrics" || name == "prometheus" || strings.HasSuffix(name, "-metrics")
 }
 
 // PrometheusPortAnnotation names a pod's metrics port by number.
