@@ -9,6 +9,9 @@ import (
 // Text writes the report as aligned tables, one per namespace.
 func Text(w io.Writer, r Report) error {
 	ew := &errWriter{w: w}
+	if f := filtersText(r.Options); f != "" {
+		ew.printf("Shown: %s (%s left out).\n\n", f, plural(r.Hidden, "flow"))
+	}
 	if len(r.Namespaces) == 0 {
 		ew.printf("No namespaced objects in the input.\n")
 	}
