@@ -41,8 +41,8 @@ spec:
 // so is a --namespace that changes nothing (meant as --in).
 func TestReportFilters(t *testing.T) {
 	tests := map[string]struct {
-		args      []string
-		code      int
+		args       []string
+		code       int
 		has, lacks []string // in stdout, or has in stderr when code != 0
 	}{
 		"everything": {args: []string{"report"},
