@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"reflect"
 	"sort"
 	"strconv"
@@ -34,41 +35,79 @@ func (s Source) String() string {
 // dns.profile). Every problem is reported at once, each with its field path;
 // unknown fields are errors.
 func Load(fc *yaml.RNode) (*Spec, Source, error) {
-	var spec Spec
+	return LoadWithOverrides(fc, Overrides{})
+}
+
+// LoadWithOverrides is the one config path: decode the functionConfig, apply
+// the command-line overrides to the typed Spec, Default, Validate. The
+// overrides come before the defaults, so that defaults follow them (a
+// --dns-profile picks that profile's DNS namespace and ports), and before
+// validation, so that it covers them; errors on an overridden field carry
+// the Flags text for that field. fc is not modified; it may be nil.
+func LoadWithOverrides(fc *yaml.RNode, o Overrides) (*Spec, Source, error) {
+	spec, src, prefix, errs, err := decode(fc)
+	if err != nil {
+		return nil, src, err
+	}
+	o.apply(spec)
+	spec.Default()
+	var verrs Errors
+	if err := spec.Validate(prefix); err != nil && !errors.As(err, &verrs) {
+		return nil, src, err
+	}
+	shape := errs[:len(errs):len(errs)]
+	for _, fe := range verrs {
+		if !underAny(fe.Path, shape) {
+			errs = append(errs, fe)
+		}
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
+		return nil, src, o.explain(errs)
+	}
+	if spec.Release == "" && o.ReleaseFallback != "" && len(validation.IsDNS1123Label(o.ReleaseFallback)) == 0 {
+		spec.Release = o.ReleaseFallback
+	}
+	return spec, src, nil
+}
+
+// decode reads a functionConfig into an undefaulted Spec: a nil or empty
+// node is the zero Spec. errs are the problems with fields (every one, each
+// with its path, the misfits left out of the Spec); err means the node is
+// no config at all. prefix is the path of the settings ("spec." or "data.").
+func decode(fc *yaml.RNode) (spec *Spec, src Source, prefix string, errs Errors, err error) {
+	spec = &Spec{}
 	if fc == nil || fc.IsNilOrEmpty() {
-		spec.Default()
-		return &spec, Source{}, spec.Validate("spec.")
+		return spec, Source{}, "spec.", nil, nil
 	}
 	root := fc.YNode()
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, Source{}, fmt.Errorf("reading functionConfig: it holds %s, not an object: tierwall takes a %s/%s or a v1/ConfigMap",
+		return nil, Source{}, "", nil, fmt.Errorf("reading functionConfig: it holds %s, not an object: tierwall takes a %s/%s or a v1/ConfigMap",
 			nodeText(root), APIVersion, Kind)
 	}
 	meta, err := fc.GetMeta()
 	if err != nil {
-		return nil, Source{}, fmt.Errorf("reading functionConfig: %w", err)
+		return nil, Source{}, "", nil, fmt.Errorf("reading functionConfig: %w", err)
 	}
-	src := Source{APIVersion: meta.APIVersion, Kind: meta.Kind, Name: meta.Name, Namespace: meta.Namespace}
+	src = Source{APIVersion: meta.APIVersion, Kind: meta.Kind, Name: meta.Name, Namespace: meta.Namespace}
 	if dups := badKeys(root, ""); len(dups) > 0 {
 		// Decoding would stop at the first duplicate without its path
 		// (readers disagree on which value wins) and drop null keys
 		// silently: report them all.
 		sort.SliceStable(dups, func(i, j int) bool { return dups[i].Path < dups[j].Path })
-		return nil, src, dups
+		return nil, src, "", nil, dups
 	}
 	var raw map[string]any
 	if err := fc.YNode().Decode(&raw); err != nil {
-		return nil, src, fmt.Errorf("reading functionConfig %s: %w", src, err)
+		return nil, src, "", nil, fmt.Errorf("reading functionConfig %s: %w", src, err)
 	}
 	// Problems are collected across every stage (top-level fields, shape,
 	// values), so one run reports them all: a value that does not fit its
 	// field is reported and left out, and the rest is still defaulted and
 	// validated.
-	var errs Errors
-	var prefix string
 	var specMap any
 	switch {
 	case meta.APIVersion == APIVersion && meta.Kind == Kind:
@@ -86,43 +125,31 @@ func Load(fc *yaml.RNode) (*Spec, Source, error) {
 		}
 	case meta.APIVersion == "v1" && meta.Kind == "ConfigMap":
 		prefix = "data."
-		data, _ := raw["data"].(map[string]any)
+		data, isMap := raw["data"].(map[string]any)
+		if raw["data"] != nil && !isMap {
+			errs = append(errs, FieldError{Path: "data", Message: fmt.Sprintf("must be a mapping of settings, got %s", describe(raw["data"]))})
+		}
 		m, cmErrs := configMapToSpec(data)
 		errs = append(errs, cmErrs...)
 		specMap = m
 	default:
-		return nil, src, Errors{{Path: "kind", Message: fmt.Sprintf(
+		return nil, src, "", nil, Errors{{Path: "kind", Message: fmt.Sprintf(
 			"functionConfig is %s/%s %q: tierwall takes %s/%s or a v1/ConfigMap",
 			meta.APIVersion, meta.Kind, meta.Name, APIVersion, Kind)}}
 	}
 	v := &validator{prefix: prefix}
-	if !checkShape(v, "", specMap, reflect.TypeOf(spec)) {
+	if !checkShape(v, "", specMap, reflect.TypeOf(*spec)) {
 		specMap = map[string]any{}
 	}
 	errs = append(errs, v.errs...)
 	b, err := json.Marshal(specMap)
 	if err == nil {
-		err = sigsyaml.Unmarshal(b, &spec)
+		err = sigsyaml.Unmarshal(b, spec)
 	}
 	if err != nil {
-		return nil, src, fmt.Errorf("decoding functionConfig %s: %w", src, err)
+		return nil, src, "", nil, fmt.Errorf("decoding functionConfig %s: %w", src, err)
 	}
-	spec.Default()
-	var verrs Errors
-	if err := spec.Validate(prefix); err != nil && !errors.As(err, &verrs) {
-		return nil, src, err
-	}
-	shape := errs[:len(errs):len(errs)]
-	for _, fe := range verrs {
-		if !underAny(fe.Path, shape) {
-			errs = append(errs, fe)
-		}
-	}
-	if len(errs) > 0 {
-		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
-		return nil, src, errs
-	}
-	return &spec, src, nil
+	return spec, src, prefix, errs, nil
 }
 
 // checkShape walks a decoded YAML value against the Go type it must fit and

@@ -128,7 +128,7 @@ func TestLoadWithOverridesErrors(t *testing.T) {
 		"ConfigMap data of the wrong shape": {
 			config: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: text\n",
 			o:      v1alpha1.Overrides{Namespace: "shop"},
-			want:   []string{`applying command-line settings to functionConfig v1/ConfigMap c`},
+			want:   []string{`data: must be a mapping of settings`},
 		},
 		"wrong kind": {
 			config: "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n",
