@@ -197,7 +197,7 @@ func checkShape(v *validator, path string, val any, t reflect.Type) bool {
 		for _, k := range sortedKeys(m) {
 			ft, ok := fields[k]
 			if !ok {
-				v.add(join(path, k), "unknown field")
+				v.add(join(path, k), "unknown field%s", didYouMean(k, fields))
 				delete(m, k)
 				continue
 			}
@@ -490,4 +490,41 @@ func fieldPath(parent, key string) string {
 		return key
 	}
 	return parent + "." + key
+}
+
+// didYouMean names the known field closest to a misspelt one (at most two
+// edits away, or the same but for case), as ", did you mean \"x\"?".
+func didYouMean(k string, fields map[string]reflect.Type) string {
+	best, bestD := "", 3
+	for f := range fields {
+		d := editDistance(strings.ToLower(k), strings.ToLower(f))
+		if d < bestD || (d == bestD && f < best) {
+			best, bestD = f, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(", did you mean %q?", best)
+}
+
+// editDistance is the Levenshtein distance of two strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
