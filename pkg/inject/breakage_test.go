@@ -77,7 +77,8 @@ func fixture(t *testing.T, name string) ([]manifest.Object, *v1alpha1.Spec) {
 // tierwall.io/source names drop.
 func withOutput(objs []manifest.Object, out inject.Output, drop string) []manifest.Object {
 	all := append([]manifest.Object{}, objs...)
-	for _, n := range out.Nodes {
+	for _, obj := range out.Objects {
+		n := obj.Node
 		o := manifest.FromNode(len(all), n)
 		if drop != "" && strings.Contains(","+o.Annotations[manifest.SourceAnnotation]+",", ","+drop+",") {
 			continue

@@ -49,8 +49,6 @@ type Output struct {
 	// Objects are every generated object (NetworkPolicies and, in the
 	// cilium flavour, CiliumNetworkPolicies), in output order.
 	Objects []emit.Object
-	// Nodes are the Objects' nodes.
-	Nodes   []*yaml.Node
 	Results framework.Results
 	// Needs are the plumbing needs read from the input, for the checks.
 	Needs []plumbing.Need
@@ -201,7 +199,6 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 			out.Policies = append(out.Policies, policies[obj.Namespace+"/"+obj.Name])
 		}
 		out.Objects = append(out.Objects, obj)
-		out.Nodes = append(out.Nodes, obj.Node)
 	}
 	result.Sort(out.Results)
 	return out, nil

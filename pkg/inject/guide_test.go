@@ -32,7 +32,8 @@ func TestGuideConnectivity(t *testing.T) {
 	out, err := inject.Engine{Spec: spec}.Run(objs)
 	require.NoError(t, err)
 	all := append([]manifest.Object{}, objs...)
-	for i, n := range out.Nodes {
+	for i, obj := range out.Objects {
+		n := obj.Node
 		all = append(all, manifest.FromNode(len(objs)+i, n))
 	}
 	m, findings := analysis.New(all, analysis.Options{Spec: spec})

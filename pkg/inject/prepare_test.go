@@ -48,7 +48,7 @@ func TestPreparedInputGivesSameOutput(t *testing.T) {
 				checked, _ := e.Verify(objs, out)
 				results, err := yaml.Marshal(append(out.Results, checked...))
 				require.NoError(t, err)
-				return testutil.Stream(t, out.Nodes), string(results)
+				return testutil.Stream(t, nodes(out)), string(results)
 			}
 			full, fullResults := run(false)
 			prepared, preparedResults := run(true)

@@ -58,7 +58,7 @@ func render(t *testing.T, in string, spec *v1alpha1.Spec) (input, generated []*y
 	out, failed, err := inject.Engine{Spec: spec}.Process(objs)
 	require.NoError(t, err)
 	require.False(t, failed, "%v", out.Results)
-	return docs, out.Nodes
+	return docs, nodes(out)
 }
 
 // model analyses the union of several renders as one cluster would hold it.
@@ -190,4 +190,12 @@ func TestContextResolvesAnotherRelease(t *testing.T) {
 		}
 	}
 	assert.Contains(t, egress, "context, not owned")
+}
+
+func nodes(out inject.Output) []*yaml.Node {
+	var ns []*yaml.Node
+	for _, o := range out.Objects {
+		ns = append(ns, o.Node)
+	}
+	return ns
 }

@@ -24,7 +24,7 @@ func (e Engine) Verify(objs []manifest.Object, out Output) (framework.Results, b
 	if !*c.Enabled {
 		return nil, false
 	}
-	all := make([]manifest.Object, 0, len(objs)+len(out.Nodes))
+	all := make([]manifest.Object, 0, len(objs)+len(out.Objects))
 	dropped := map[int]bool{}
 	for _, i := range out.Drop {
 		dropped[i] = true

@@ -62,15 +62,6 @@ type Stream struct {
 	DocumentOf []int
 }
 
-// Read reads all of r and parses it.
-func Read(r io.Reader) (*Stream, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(data)
-}
-
 // Parse splits data into documents and parses each of them once. A document
 // that is not valid YAML, whose content is not a mapping, or that holds a
 // key twice is an error that names the document, its line and its Helm
