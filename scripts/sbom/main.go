@@ -136,22 +136,27 @@ type (
 	}
 )
 
-// module is one Go module a binary was built from, as `go version -m` lists it ("mod" for the
-// main module, "dep" for the others; a "=>" replacement is the module built).
+// module is one Go module of a binary's build, as `go version -m` lists it ("mod" for the main
+// module, "dep" for the others, "=>" for a replacement, which is the module built).
 type module struct {
 	path, version, sum string
 	main               bool
+	// replacedBy names the module built instead of this one ("path@version").
+	replacedBy string
 }
 
 // modules returns the modules of a build, the main module first, then the dependencies as
-// listed, replacements resolved.
+// listed, each replaced one followed by its replacement.
 func modules(info *debug.BuildInfo) []module {
 	out := []module{{path: info.Main.Path, version: info.Main.Version, sum: info.Main.Sum, main: true}}
 	for _, d := range info.Deps {
-		if d.Replace != nil {
-			d = d.Replace
+		m := module{path: d.Path, version: d.Version, sum: d.Sum}
+		if r := d.Replace; r != nil {
+			m.replacedBy = r.Path + "@" + r.Version
+			out = append(out, m, module{path: r.Path, version: r.Version, sum: r.Sum})
+			continue
 		}
-		out = append(out, module{path: d.Path, version: d.Version, sum: d.Sum})
+		out = append(out, m)
 	}
 	return out
 }
@@ -213,11 +218,12 @@ func document(version string, created time.Time, bins []binary) spdxDocument {
 				m.version = version // built from the release's checkout
 			}
 			mid := spdxID("Module", m.path, m.version)
-			rel := "DEPENDS_ON"
-			if m.main {
-				rel = "GENERATED_FROM"
+			switch {
+			case m.main:
+				doc.Relationships = append(doc.Relationships, spdxRelationship{SPDXElementID: id, RelationshipType: "GENERATED_FROM", RelatedSPDXElement: mid})
+			case m.replacedBy == "":
+				doc.Relationships = append(doc.Relationships, spdxRelationship{SPDXElementID: id, RelationshipType: "DEPENDS_ON", RelatedSPDXElement: mid})
 			}
-			doc.Relationships = append(doc.Relationships, spdxRelationship{SPDXElementID: id, RelationshipType: rel, RelatedSPDXElement: mid})
 			if seen[mid] {
 				continue
 			}
@@ -247,6 +253,9 @@ func document(version string, created time.Time, bins []binary) spdxDocument {
 			}
 			if m.sum != "" {
 				p.Comment = "go.sum " + m.sum
+			}
+			if m.replacedBy != "" {
+				p.Comment = "replaced by " + m.replacedBy + " (go.mod replace): not built"
 			}
 			modulePkgs = append(modulePkgs, p)
 		}

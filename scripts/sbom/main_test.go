@@ -44,11 +44,12 @@ func TestDocument(t *testing.T) {
 	assert.Equal(t, "go.sum h1:abc=", cobra.Comment)
 	toml := byName["SPDXRef-Module-github.com-BurntSushi-toml-v1.0.0"]
 	assert.Equal(t, "https://proxy.golang.org/github.com/!burnt!sushi/toml/@v/v1.0.0.zip", toml.DownloadLocation)
-	_, replaced := byName["SPDXRef-Module-example.com-new-v2.0.0"]
-	assert.True(t, replaced, "the replacement is what was built")
+	_, replacement := byName["SPDXRef-Module-example.com-new-v2.0.0"]
+	assert.True(t, replacement, "the replacement is what was built")
+	assert.Equal(t, "replaced by example.com/new@v2.0.0 (go.mod replace): not built", byName["SPDXRef-Module-example.com-old-v1.0.0"].Comment)
 	std := byName["SPDXRef-Module-stdlib-go1.26.8"]
 	assert.Equal(t, "pkg:golang/stdlib@1.26.8", std.ExternalRefs[0].ReferenceLocator)
-	assert.Len(t, doc.Packages, 2+5, "two binaries, the modules once each")
+	assert.Len(t, doc.Packages, 2+6, "two binaries, the modules once each")
 
 	var depends int
 	for _, r := range doc.Relationships {
