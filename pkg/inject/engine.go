@@ -1,8 +1,10 @@
 // Package inject is tierwall's engine: from the objects of a stream and a
-// configuration it derives every policy to add, drops those that already
-// exist, and returns them encoded, sorted, with its findings. Both front
-// ends (the KRM function and the Helm post-renderer) call Engine.Run; Filter
-// offers the same as a kio.Filter for kyaml pipelines.
+// configuration it derives every policy to add (baseline, tiers, inference,
+// plumbing, fallbacks), keeps the user's policies of the same names, says
+// which of tierwall's own earlier output to drop (regenerated), and returns
+// the generated objects encoded and sorted, with its findings, the needs
+// the checks verify and the run's summary. Every front end (the KRM
+// function, the post-renderer, tierwall policies) calls Engine.Process.
 package inject
 
 import (
