@@ -59,7 +59,7 @@ func (r *session) rootCommand() *cobra.Command {
 	cfg.register(root.Flags(), false, namespaceUsage)
 	cfg.registerRender(root.Flags())
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version (as tierwall version)")
-	root.AddCommand(r.reportCommand(), r.checkCommand(), r.policiesCommand(), r.versionCommand())
+	root.AddCommand(r.reportCommand(), r.diffCommand(), r.checkCommand(), r.policiesCommand(), r.versionCommand())
 	// cobra's completion command, runnable so that an unknown shell is a
 	// usage error rather than its help and exit 0.
 	root.InitDefaultCompletionCmd()

@@ -116,7 +116,7 @@ type Namespace struct {
 // Build gathers the report of a model. A namespace or pattern of the
 // options that matches nothing in the model is an error.
 func Build(m *analysis.Model, o Options) (Report, error) {
-	if err := o.check(m); err != nil {
+	if err := o.Check(m); err != nil {
 		return Report{}, err
 	}
 	all := m.Flows()
@@ -165,26 +165,42 @@ func Build(m *analysis.Model, o Options) (Report, error) {
 	return r, nil
 }
 
-// check reports the namespaces and patterns that match nothing: a typo
-// must not pass for "no flow".
-func (o Options) check(m *analysis.Model) error {
+// Check reports the namespaces and patterns of the options that match
+// nothing in any of the models: a typo must not pass for "no flow".
+func (o Options) Check(models ...*analysis.Model) error {
 	var problems []string
+	inStream := func(ns string) bool {
+		for _, m := range models {
+			if n, ok := m.Namespace(ns); ok && n.InStream {
+				return true
+			}
+		}
+		return false
+	}
+	matches := func(p string) bool {
+		for _, m := range models {
+			if anyMatch(m, p) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, ns := range o.In {
-		if n, ok := m.Namespace(ns); !ok || !n.InStream {
-			problems = append(problems, fmt.Sprintf("--in %q: no namespace of the input has that name (%s)", ns, inputNamespaces(m)))
+		if !inStream(ns) {
+			problems = append(problems, fmt.Sprintf("--in %q: no namespace of the input has that name (%s)", ns, inputNamespaces(models[len(models)-1])))
 		}
 	}
 	for _, p := range o.From {
 		if _, err := path.Match(p, ""); err != nil {
 			problems = append(problems, fmt.Sprintf("--from %q: %v", p, err))
-		} else if !anyMatch(m, p) {
+		} else if !matches(p) {
 			problems = append(problems, fmt.Sprintf("--from %q matches no endpoint (workloads are NAMESPACE/NAME, peers go by their names: internet, kube-apiserver, any; globs work: shop/*)", p))
 		}
 	}
 	for _, p := range o.To {
 		if _, err := path.Match(p, ""); err != nil {
 			problems = append(problems, fmt.Sprintf("--to %q: %v", p, err))
-		} else if !anyMatch(m, p) {
+		} else if !matches(p) {
 			problems = append(problems, fmt.Sprintf("--to %q matches no endpoint (workloads are NAMESPACE/NAME, peers go by their names: internet, kube-apiserver, any; globs work: shop/*)", p))
 		}
 	}
@@ -240,13 +256,19 @@ func MatchEndpoint(e *analysis.Endpoint, p string) bool {
 
 // keep reports whether the options keep a flow.
 func (o Options) keep(m *analysis.Model, f analysis.Flow) bool {
-	if o.HideBaseline && Baseline(m, f) {
+	return o.Keep(m, f.From, f.To)
+}
+
+// Keep reports whether the options keep a flow from one endpoint of model
+// m to another.
+func (o Options) Keep(m *analysis.Model, from, to *analysis.Endpoint) bool {
+	if o.HideBaseline && Baseline(m, analysis.Flow{From: from, To: to}) {
 		return false
 	}
-	if len(o.In) > 0 && !inAny(f.From, o.In) && !inAny(f.To, o.In) {
+	if len(o.In) > 0 && !inAny(from, o.In) && !inAny(to, o.In) {
 		return false
 	}
-	return matchesAny(f.From, o.From) && matchesAny(f.To, o.To)
+	return matchesAny(from, o.From) && matchesAny(to, o.To)
 }
 
 // Baseline reports whether a flow is one of the baseline's: to the cluster
