@@ -109,10 +109,10 @@ func TestSelectorPeersKeepVerdicts(t *testing.T) {
 func TestPortSetMinus(t *testing.T) {
 	set := func(ranges ...analysis.PortRange) analysis.PortSet { return analysis.PortSet{ranges} }
 	tests := map[string]struct{ a, b, want analysis.PortSet }{
-		"disjoint":      {set(analysis.PortRange{Lo: 80, Hi: 80}), set(analysis.PortRange{Lo: 443, Hi: 443}), set(analysis.PortRange{Lo: 80, Hi: 80})},
-		"equal":         {set(analysis.PortRange{Lo: 80, Hi: 80}), set(analysis.PortRange{Lo: 80, Hi: 80}), analysis.PortSet{}},
-		"hole":          {set(analysis.PortRange{Lo: 1, Hi: 65535}), set(analysis.PortRange{Lo: 53, Hi: 53}), set(analysis.PortRange{Lo: 1, Hi: 52}, analysis.PortRange{Lo: 54, Hi: 65535})},
-		"two holes":     {set(analysis.PortRange{Lo: 8000, Hi: 8100}), set(analysis.PortRange{Lo: 8000, Hi: 8009}, analysis.PortRange{Lo: 8050, Hi: 8050}), set(analysis.PortRange{Lo: 8010, Hi: 8049}, analysis.PortRange{Lo: 8051, Hi: 8100})},
+		"disjoint":       {set(analysis.PortRange{Lo: 80, Hi: 80}), set(analysis.PortRange{Lo: 443, Hi: 443}), set(analysis.PortRange{Lo: 80, Hi: 80})},
+		"equal":          {set(analysis.PortRange{Lo: 80, Hi: 80}), set(analysis.PortRange{Lo: 80, Hi: 80}), analysis.PortSet{}},
+		"hole":           {set(analysis.PortRange{Lo: 1, Hi: 65535}), set(analysis.PortRange{Lo: 53, Hi: 53}), set(analysis.PortRange{Lo: 1, Hi: 52}, analysis.PortRange{Lo: 54, Hi: 65535})},
+		"two holes":      {set(analysis.PortRange{Lo: 8000, Hi: 8100}), set(analysis.PortRange{Lo: 8000, Hi: 8009}, analysis.PortRange{Lo: 8050, Hi: 8050}), set(analysis.PortRange{Lo: 8010, Hi: 8049}, analysis.PortRange{Lo: 8051, Hi: 8100})},
 		"other protocol": {analysis.Port("UDP", 53), analysis.Port("TCP", 53), analysis.Port("UDP", 53)},
 	}
 	for name, tc := range tests {
