@@ -79,12 +79,7 @@ type Namespace struct {
 func (n *Namespace) InScope() bool { return n.Skipped == "" }
 
 // Display names the namespace for people.
-func (n *Namespace) Display() string {
-	if n.Name == "" {
-		return "(release namespace)"
-	}
-	return n.Name
-}
+func (n *Namespace) Display() string { return manifest.DisplayNamespace(n.Name) }
 
 // Endpoint is one end of a flow.
 type Endpoint struct {

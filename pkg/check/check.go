@@ -402,16 +402,10 @@ func (c *checker) selectsNoPod(p *analysis.Policy) {
 			"NetworkPolicy %s selects only hostNetwork pods, which NetworkPolicy cannot isolate: it has no effect", p.Ref())
 	default:
 		c.add(SelectsNoPod, result.Warning, policyRef(p), "spec.podSelector",
-			"NetworkPolicy %s selects no pod: its podSelector matches no workload of namespace %s in the input", p.Ref(), nsText(p.Namespace))
+			"NetworkPolicy %s selects no pod: its podSelector matches no workload of namespace %s in the input", p.Ref(), manifest.DisplayNamespace(p.Namespace))
 	}
 }
 
-func nsText(ns string) string {
-	if ns == "" {
-		return "(release namespace)"
-	}
-	return ns
-}
 
 // openRule flags rules that allow more than anyone could have meant: no
 // peers at all.

@@ -161,12 +161,7 @@ func tagged(r *framework.Result, check string) *framework.Result {
 	return r
 }
 
-func display(ns, name string) string {
-	if ns == "" {
-		ns = "(release namespace)"
-	}
-	return ns + "/" + name
-}
+func display(ns, name string) string { return manifest.DisplayNamespace(ns) + "/" + name }
 
 // list writes the first ten names, then a count.
 func list(names []string) string {

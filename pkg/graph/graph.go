@@ -65,10 +65,7 @@ func (e Endpoint) Selectable() bool {
 
 // Describe names the endpoint for reasons and messages.
 func (e Endpoint) Describe() string {
-	ns := e.Namespace
-	if ns == "" {
-		ns = "(release namespace)"
-	}
+	ns := manifest.DisplayNamespace(e.Namespace)
 	switch e.Kind {
 	case Workload:
 		return fmt.Sprintf("%s %s/%s", e.Workload.Kind, ns, e.Workload.Name)

@@ -273,3 +273,16 @@ func isUnknown(key string) bool {
 	group, _, _ := strings.Cut(key, "/")
 	return !builtinNamespaced[group]
 }
+
+// ReleaseNamespace is how messages name the unnamed release namespace (the
+// namespace of objects without metadata.namespace when none is configured).
+const ReleaseNamespace = "(release namespace)"
+
+// DisplayNamespace names a namespace for people: its name, or
+// ReleaseNamespace for "".
+func DisplayNamespace(ns string) string {
+	if ns == "" {
+		return ReleaseNamespace
+	}
+	return ns
+}

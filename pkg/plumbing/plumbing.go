@@ -387,13 +387,7 @@ func (r *reader) apiEdges() {
 	}
 }
 
-func nsName(w *workload.Workload) string {
-	ns := w.Namespace
-	if ns == "" {
-		ns = "(release namespace)"
-	}
-	return ns + "/" + w.Name
-}
+func nsName(w *workload.Workload) string { return manifest.DisplayNamespace(w.Namespace) + "/" + w.Name }
 
 // list writes the first ten names, then a count.
 func list(names []string) string {

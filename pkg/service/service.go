@@ -123,11 +123,7 @@ func (s Service) Target(p Port, w workload.Workload) (port workload.Port, declar
 
 // Ref names the Service for messages.
 func (s Service) Ref() string {
-	ns := s.Namespace
-	if ns == "" {
-		ns = "(release namespace)"
-	}
-	return "Service " + ns + "/" + s.Name
+	return "Service " + manifest.DisplayNamespace(s.Namespace) + "/" + s.Name
 }
 
 // Prepare reads a Service once, at read time, and keeps it in o.Prepared,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/graph"
+	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
 	"github.com/tierwall/tierwall/pkg/workload"
@@ -48,7 +49,7 @@ func (d *deriver) resolve(p v1alpha1.Peer, ns, name string, owner *workload.Work
 			}
 		}
 		if len(out) == 0 {
-			d.warn(owner, "", "peer tier %s in namespace %s matches no workload of the input: nothing allowed for it", p.Tier, displayNS(ns))
+			d.warn(owner, "", "peer tier %s in namespace %s matches no workload of the input: nothing allowed for it", p.Tier, manifest.DisplayNamespace(ns))
 		}
 		return out
 	case p.Workload != "":
@@ -59,7 +60,7 @@ func (d *deriver) resolve(p v1alpha1.Peer, ns, name string, owner *workload.Work
 			}
 		}
 		if len(out) == 0 {
-			d.warn(owner, "", "peer workload %s in namespace %s is not in the input: nothing allowed for it", p.Workload, displayNS(ns))
+			d.warn(owner, "", "peer workload %s in namespace %s is not in the input: nothing allowed for it", p.Workload, manifest.DisplayNamespace(ns))
 		}
 		return out
 	}
@@ -71,12 +72,6 @@ func (d *deriver) resolve(p v1alpha1.Peer, ns, name string, owner *workload.Work
 	return []graph.Endpoint{e}
 }
 
-func displayNS(ns string) string {
-	if ns == "" {
-		return "(release namespace)"
-	}
-	return ns
-}
 
 // portsOf turns configured ports into policy ports.
 func portsOf(ps []v1alpha1.PortSpec) []networkingv1.NetworkPolicyPort {
