@@ -406,7 +406,6 @@ func (c *checker) selectsNoPod(p *analysis.Policy) {
 	}
 }
 
-
 // openRule flags rules that allow more than anyone could have meant: no
 // peers at all.
 func (c *checker) openRule(r *analysis.Rule) {

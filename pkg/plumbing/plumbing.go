@@ -387,7 +387,9 @@ func (r *reader) apiEdges() {
 	}
 }
 
-func nsName(w *workload.Workload) string { return manifest.DisplayNamespace(w.Namespace) + "/" + w.Name }
+func nsName(w *workload.Workload) string {
+	return manifest.DisplayNamespace(w.Namespace) + "/" + w.Name
+}
 
 // list writes the first ten names, then a count.
 func list(names []string) string {

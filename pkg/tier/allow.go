@@ -72,7 +72,6 @@ func (d *deriver) resolve(p v1alpha1.Peer, ns, name string, owner *workload.Work
 	return []graph.Endpoint{e}
 }
 
-
 // portsOf turns configured ports into policy ports.
 func portsOf(ps []v1alpha1.PortSpec) []networkingv1.NetworkPolicyPort {
 	var out []networkingv1.NetworkPolicyPort
