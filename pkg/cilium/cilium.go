@@ -20,7 +20,6 @@ import (
 	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
-	"github.com/tierwall/tierwall/pkg/tier"
 )
 
 // APIVersion and Kind of the objects written.
@@ -37,7 +36,7 @@ const (
 type Input struct {
 	Spec    *v1alpha1.Spec
 	Edges   []graph.Edge
-	FQDN    []tier.FQDNEgress
+	FQDN    []graph.FQDNEgress
 	InScope func(ns string) bool
 	// Namespaces in scope, for the API server policy.
 	Namespaces []string

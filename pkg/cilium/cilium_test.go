@@ -15,7 +15,6 @@ import (
 	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
-	"github.com/tierwall/tierwall/pkg/tier"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
 
@@ -69,7 +68,7 @@ func TestRender(t *testing.T) {
 		HTTP: []graph.HTTPRule{{Method: "GET", Path: "/v1/.*"}, {Method: "POST", Path: "/v1/orders", Host: "api.example.com"}}}
 	apiEdge := graph.Edge{From: api, To: graph.Endpoint{Kind: graph.Anywhere, Name: "kube-apiserver"}, Ports: ports(443, 6443),
 		APIServer: true, Policy: "kube-api", SkipIngress: true, Reason: "rbac: it needs the API server"}
-	fqdn := tier.FQDNEgress{From: api, Ports: ports(443), Reason: "f",
+	fqdn := graph.FQDNEgress{From: api, Ports: ports(443), Reason: "f",
 		Hosts: []v1alpha1.FQDN{{MatchName: "api.github.com"}, {MatchPattern: "*.githubusercontent.com"}}}
 	const dnsRule = `- toEndpoints:
   - matchLabels:
@@ -86,13 +85,13 @@ func TestRender(t *testing.T) {
 	tests := map[string]struct {
 		config      func(s *v1alpha1.Spec)
 		edges       []graph.Edge
-		fqdn        []tier.FQDNEgress
+		fqdn        []graph.FQDNEgress
 		want        map[string]string
 		wantResults []string
 	}{
 		"the kubernetes flavour writes nothing": {
 			edges: []graph.Edge{httpEdge, apiEdge},
-			fqdn:  []tier.FQDNEgress{fqdn},
+			fqdn:  []graph.FQDNEgress{fqdn},
 			want:  map[string]string{},
 		},
 		"L7 HTTP rules in place of the plain ingress": {
@@ -155,7 +154,7 @@ ingress:
 		},
 		"FQDN egress with the DNS rule": {
 			config: func(s *v1alpha1.Spec) { s.Flavor = v1alpha1.FlavorCilium },
-			fqdn:   []tier.FQDNEgress{fqdn},
+			fqdn:   []graph.FQDNEgress{fqdn},
 			want: map[string]string{"shop/api-fqdn-egress": `endpointSelector:
   matchLabels:
     app: api
@@ -171,7 +170,7 @@ egress:
 		},
 		"FQDN egress of one source on two ports is one policy": {
 			config: func(s *v1alpha1.Spec) { s.Flavor = v1alpha1.FlavorCilium },
-			fqdn: []tier.FQDNEgress{
+			fqdn: []graph.FQDNEgress{
 				{From: api, Ports: ports(443), Hosts: []v1alpha1.FQDN{{MatchName: "a.example.com"}}},
 				{From: api, Ports: ports(8443), Hosts: []v1alpha1.FQDN{{MatchName: "b.example.com"}}},
 			},
@@ -198,7 +197,7 @@ egress:
 				s.Flavor = v1alpha1.FlavorCilium
 				s.DNS.Profile = v1alpha1.DNSProfileNodeLocal
 			},
-			fqdn: []tier.FQDNEgress{{From: api, Ports: ports(443), Hosts: []v1alpha1.FQDN{{MatchName: "api.github.com"}}}},
+			fqdn: []graph.FQDNEgress{{From: api, Ports: ports(443), Hosts: []v1alpha1.FQDN{{MatchName: "api.github.com"}}}},
 			want: map[string]string{"shop/api-fqdn-egress": `endpointSelector:
   matchLabels:
     app: api
@@ -225,7 +224,7 @@ egress:
 				s.Flavor = v1alpha1.FlavorCilium
 				s.DefaultDeny.Egress = new(bool)
 			},
-			fqdn:        []tier.FQDNEgress{fqdn},
+			fqdn:        []graph.FQDNEgress{fqdn},
 			want:        map[string]string{},
 			wantResults: []string{"warning: FQDN egress for Deployment shop/api not written: egress is not default-denied, so it would only restrict it"},
 		},
@@ -283,7 +282,7 @@ func TestRenderReasons(t *testing.T) {
 			{From: web, To: api, Ports: ports(8080), Reason: "a", HTTP: []graph.HTTPRule{{Method: "PUT"}}},
 			{From: api, To: graph.Endpoint{Kind: graph.Anywhere}, Ports: ports(443), APIServer: true, Reason: "rbac"},
 		},
-		FQDN: []tier.FQDNEgress{{From: web, Ports: ports(443), Reason: "f", Hosts: []v1alpha1.FQDN{{MatchName: "x.example.com"}}}},
+		FQDN: []graph.FQDNEgress{{From: web, Ports: ports(443), Reason: "f", Hosts: []v1alpha1.FQDN{{MatchName: "x.example.com"}}}},
 	})
 	reasons := map[string]string{}
 	for _, o := range objs {

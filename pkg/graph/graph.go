@@ -11,6 +11,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
@@ -194,4 +195,12 @@ func PortsString(ports []networkingv1.NetworkPolicyPort) string {
 		parts[i] = s
 	}
 	return strings.Join(parts, ", ")
+}
+
+// FQDNEgress is an egress to host names for one set of pods.
+type FQDNEgress struct {
+	From   Endpoint
+	Hosts  []v1alpha1.FQDN
+	Ports  []networkingv1.NetworkPolicyPort
+	Reason string
 }

@@ -117,7 +117,7 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	}
 	derived.Results = append(derived.Results, ext.Results...)
 	for _, h := range ext.Hosts {
-		derived.FQDN = append(derived.FQDN, tier.FQDNEgress{From: h.From, Hosts: []v1alpha1.FQDN{{MatchName: h.Host}}, Ports: h.Ports, Reason: h.Reason})
+		derived.FQDN = append(derived.FQDN, graph.FQDNEgress{From: h.From, Hosts: []v1alpha1.FQDN{{MatchName: h.Host}}, Ports: h.Ports, Reason: h.Reason})
 	}
 	out.Summary = summarize(e.Spec, set, workloads, derived.Edges, fb, ext, unresolved)
 	<-done

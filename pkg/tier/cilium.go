@@ -24,14 +24,6 @@ const (
 	EgressFQDNsAnnotation = "tierwall.io/egress-fqdns"
 )
 
-// FQDNEgress is an egress to host names for one set of pods.
-type FQDNEgress struct {
-	From   graph.Endpoint
-	Hosts  []v1alpha1.FQDN
-	Ports  []networkingv1.NetworkPolicyPort
-	Reason string
-}
-
 type annotatedHTTP struct {
 	From  []v1alpha1.Peer     `json:"from"`
 	Ports []v1alpha1.PortSpec `json:"ports,omitempty"`
@@ -106,15 +98,15 @@ func (d *deriver) httpEdges(to graph.Endpoint, from []v1alpha1.Peer, ports []v1a
 }
 
 // fqdnEgress collects the host-name egress of config and annotations.
-func (d *deriver) fqdnEgress() []FQDNEgress {
-	var out []FQDNEgress
+func (d *deriver) fqdnEgress() []graph.FQDNEgress {
+	var out []graph.FQDNEgress
 	for i, f := range d.in.Spec.Cilium.FQDN {
 		name := f.Name
 		if name == "" {
 			name = fmt.Sprintf("fqdn-%d", i)
 		}
 		for _, from := range d.resolve(f.Pods, f.Namespace, name, nil) {
-			out = append(out, FQDNEgress{From: from, Hosts: f.Hosts, Ports: portsOf(f.Ports), Reason: fmt.Sprintf(
+			out = append(out, graph.FQDNEgress{From: from, Hosts: f.Hosts, Ports: portsOf(f.Ports), Reason: fmt.Sprintf(
 				"FQDN egress %s (config spec.cilium.fqdn[%d]): %s may reach %s", name, i, from.Describe(), hostList(f.Hosts))})
 		}
 	}
@@ -156,7 +148,7 @@ func (d *deriver) fqdnEgress() []FQDNEgress {
 			from := graph.FromWorkload(w, d.in.Spec.Zones.Key)
 			for _, port := range order {
 				ports := portsOf([]v1alpha1.PortSpec{{Port: intstrOf(port)}})
-				out = append(out, FQDNEgress{From: from, Hosts: byPort[port], Ports: ports, Reason: fmt.Sprintf(
+				out = append(out, graph.FQDNEgress{From: from, Hosts: byPort[port], Ports: ports, Reason: fmt.Sprintf(
 					"annotation %s on %s: it may reach %s on %s", EgressFQDNsAnnotation, from.Describe(), hostList(byPort[port]), graph.PortsString(ports))})
 			}
 		}
@@ -179,7 +171,7 @@ func hostList(hs []v1alpha1.FQDN) string {
 // l7 applies the flavour to the HTTP edges and FQDN egress: the cilium
 // flavour removes the plain L4 ingress that would make L7 rules moot; the
 // kubernetes flavour drops or widens them, as configured.
-func (d *deriver) l7(edges []graph.Edge, fqdn []FQDNEgress) ([]graph.Edge, []FQDNEgress) {
+func (d *deriver) l7(edges []graph.Edge, fqdn []graph.FQDNEgress) ([]graph.Edge, []graph.FQDNEgress) {
 	if d.in.Spec.Flavor == v1alpha1.FlavorKubernetes {
 		widen := d.in.Spec.Cilium.KubernetesFallback == v1alpha1.FallbackWiden
 		var out []graph.Edge

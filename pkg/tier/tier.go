@@ -39,7 +39,7 @@ type Output struct {
 	// Policies that are not edges (namespace isolation).
 	Policies []policy.Generated
 	// FQDN are egress allows to host names (cilium flavour only).
-	FQDN    []FQDNEgress
+	FQDN    []graph.FQDNEgress
 	Results framework.Results
 }
 
