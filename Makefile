@@ -33,6 +33,7 @@ E2E_ENV := TIERWALL_E2E=1 TIERWALL_BIN=$(BIN) KUSTOMIZE=$(TOOLS)/kustomize \
 	HELM3=$(TOOLS)/helm HELM4=$(TOOLS)/helm4 KUBECTL=$${KUBECTL:-$$(command -v kubectl)} \
 	TIERWALL_HELM_PLUGIN=$(PLUGIN_DIR) DOCKER=$${DOCKER:-$(TOOLS)/docker} \
 	KUBE_APISERVER=$(TOOLS)/kube-apiserver ETCD=$(TOOLS)/etcd CILIUM_CRDS=$(TOOLS)/cilium-crds \
+	KUBE_NETWORK_POLICIES=$(TOOLS)/kube-network-policies KUBE_ROUTER=$(TOOLS)/kube-router \
 	KPT=$${KPT:-$$(command -v kpt)}
 # (kpt cannot be installed from the Go proxy: the kpt tests run it only where one is on PATH.)
 
@@ -67,9 +68,10 @@ bench: ## whole-process benchmark against a do-nothing kyaml function (dist/benc
 	$(GO) test -run XXX -bench . -benchmem -count 3 ./pkg/stream ./pkg/inject ./pkg/analysis ./pkg/postrender | tee dist/bench/go-bench.txt
 
 .PHONY: tools
-tools: ## install the pinned kustomize, Helm 3, Helm 4, podman (+ docker shim), kube-apiserver and etcd the tests drive (.bin/, cached)
+tools: ## install the pinned kustomize, Helm 3, Helm 4, podman (+ docker shim), kube-apiserver, etcd and the NetworkPolicy enforcers the tests drive (.bin/, cached)
 	scripts/tools.sh
 	scripts/apiserver.sh build
+	scripts/enforcers.sh
 
 # Fuzz targets: package and function. FUZZTIME is per target.
 FUZZ_TARGETS := ./pkg/stream:FuzzStream ./pkg/api/v1alpha1:FuzzLoad ./pkg/analysis:FuzzAnalysis ./pkg/cli:FuzzFunction
