@@ -147,17 +147,18 @@ func parsePolicy(o manifest.Object, ns string) (*Policy, framework.Results) {
 		rs = append(rs, result.New(result.Error, ref, field, "NetworkPolicy %s is invalid, the API server would refuse it: %s",
 			p.Ref(), fmt.Sprintf(format, args...)))
 	}
-	var raw any
+	var b []byte
 	if specNode := manifest.Lookup(o.Node, "spec"); specNode != nil {
-		if err := specNode.Decode(&raw); err != nil {
+		var err error
+		if b, err = specJSON(specNode); err != nil {
 			bad("spec", "%v", err)
 			return nil, rs
 		}
 	}
 	var spec networkingv1.NetworkPolicySpec
-	if raw != nil {
-		b, err := json.Marshal(raw)
-		if err == nil {
+	if b != nil {
+		var err error
+		{
 			dec := json.NewDecoder(bytes.NewReader(b))
 			dec.DisallowUnknownFields()
 			err = dec.Decode(&spec)

@@ -95,28 +95,27 @@ func (r *session) diff(cmd *cobra.Command, f *inputFlags, v *viewFlags, format s
 		return code
 	}
 	opts.SelectorPeers = true
-	// The two renders are read and analysed side by side.
-	var wg sync.WaitGroup
-	paths := []string{oldPath, newPath}
+	// The new render's documents that the old one holds too are parsed
+	// once; the two models are built side by side.
 	objs := make([][]manifest.Object, 2)
+	oldReader := &inputReader{stdin: r.Stdin, remember: true}
+	if objs[0], _, err = oldReader.read([]string{oldPath}); err == nil {
+		objs[1], _, err = (&inputReader{stdin: r.Stdin, known: oldReader.seen}).read([]string{newPath})
+	}
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "%s: %v\n", cmd.CommandPath(), err)
+		return ExitInput
+	}
 	models := make([]*analysis.Model, 2)
-	errs := make([]error, 2)
-	for i := range paths {
+	var wg sync.WaitGroup
+	for i := range objs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if objs[i], errs[i] = readObjects(paths[i:i+1], r.Stdin); errs[i] == nil {
-				models[i], _ = analysis.New(objs[i], opts)
-			}
+			models[i], _ = analysis.New(objs[i], opts)
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			fmt.Fprintf(r.Stderr, "%s: %v\n", cmd.CommandPath(), err)
-			return ExitInput
-		}
-	}
 	if err := ambiguousNamespace(f, objs...); err != nil {
 		return r.usageError(cmd, err)
 	}

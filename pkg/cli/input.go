@@ -13,7 +13,6 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/krmfn"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/stream"
 )
 
 // readObjects reads rendered manifests: the files and folders named by
@@ -21,44 +20,8 @@ import (
 // stdin), or stdin when there is none. A document may be a plain object, a
 // ResourceList (its items) or a v1 List (its items).
 func readObjects(paths []string, stdin io.Reader) ([]manifest.Object, error) {
-	if len(paths) == 0 {
-		paths = []string{"-"}
-	}
-	var nodes []*yaml.Node
-	for _, p := range paths {
-		if p == "-" {
-			data, err := io.ReadAll(stdin)
-			if err != nil {
-				return nil, fmt.Errorf("reading stdin: %w", err)
-			}
-			ns, err := parseManifests(data)
-			if err != nil {
-				return nil, fmt.Errorf("reading stdin: %w", err)
-			}
-			nodes = append(nodes, ns...)
-			continue
-		}
-		files, err := manifestFiles(p)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", f, err)
-			}
-			ns, err := parseManifests(data)
-			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", f, err)
-			}
-			nodes = append(nodes, ns...)
-		}
-	}
-	objs := make([]manifest.Object, len(nodes))
-	for i, n := range nodes {
-		objs[i] = manifest.FromNode(i, n)
-	}
-	return objs, nil
+	objs, _, err := (&inputReader{stdin: stdin}).read(paths)
+	return objs, err
 }
 
 // manifestFiles lists path itself, or the YAML files under a folder.
@@ -84,25 +47,19 @@ func manifestFiles(path string) ([]string, error) {
 	return out, err
 }
 
-// parseManifests parses a stream and unwraps ResourceLists and Lists.
-func parseManifests(data []byte) ([]*yaml.Node, error) {
-	s, err := stream.Parse(data)
-	if err != nil {
-		return nil, err
+// unwrap returns the objects of one parsed document: the items of a
+// ResourceList or a v1 List, or the document itself.
+func unwrap(n *yaml.Node) ([]*yaml.Node, error) {
+	o := manifest.FromNode(0, n)
+	if !krmfn.IsResourceList(n) && (o.Kind != "List" || o.APIVersion != "v1") {
+		return []*yaml.Node{n}, nil
 	}
 	var out []*yaml.Node
-	for _, o := range s.Objects {
-		switch {
-		case krmfn.IsResourceList(o.Node), o.Kind == "List" && o.APIVersion == "v1":
-			for i, it := range manifest.Items(o.Node, "items") {
-				if it == nil || it.Kind != yaml.MappingNode {
-					return nil, fmt.Errorf("%s: items[%d] is not an object", o.Kind, i)
-				}
-				out = append(out, it)
-			}
-		default:
-			out = append(out, o.Node)
+	for i, it := range manifest.Items(n, "items") {
+		if it == nil || it.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s: items[%d] is not an object", o.Kind, i)
 		}
+		out = append(out, it)
 	}
 	return out, nil
 }
