@@ -119,7 +119,7 @@ func ReadInput(objs []manifest.Object, spec *v1alpha1.Spec) ([]plumbing.Need, fr
 	}
 	seen := map[string]manifest.Object{}
 	for _, o := range objs {
-		if o.LocalConfig() || o.Kind == "" || o.Name == "" {
+		if o.LocalConfig() || o.Kind == "" || o.Name == "" { // generateName: each is its own
 			continue
 		}
 		ns, namespaced := in.Set.Of[o.Index]

@@ -114,7 +114,7 @@ func (s Summary) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d workload(s) in %d protected namespace(s)", s.Workloads, len(s.Protected))
 	if len(s.Protected) > 0 {
-		fmt.Fprintf(&b, " (%s)", first(s.Protected))
+		fmt.Fprintf(&b, ": %s", first(s.Protected))
 	}
 	if len(s.Touched) > 0 {
 		fmt.Fprintf(&b, "; touched, not protected (someone else's): %s", first(s.Touched))

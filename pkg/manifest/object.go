@@ -29,13 +29,16 @@ const (
 // document; tierwall never modifies it.
 type Object struct {
 	// Index is the position of the document in the input, from 0.
-	Index       int
-	APIVersion  string
-	Kind        string
-	Namespace   string
-	Name        string
-	Labels      map[string]string
-	Annotations map[string]string
+	Index      int
+	APIVersion string
+	Kind       string
+	Namespace  string
+	Name       string
+	// GenerateName is metadata.generateName: the API server adds a random
+	// suffix to it when the object has no name (Argo CD hooks, Jobs).
+	GenerateName string
+	Labels       map[string]string
+	Annotations  map[string]string
 	// Node is the parsed document. Readers of large inputs drop it (nil)
 	// once Prepared holds what tierwall reads of the kind.
 	Node *yaml.Node
@@ -53,14 +56,15 @@ type Object struct {
 // FromNode reads the identity of one document.
 func FromNode(index int, n *yaml.Node) Object {
 	o := Object{
-		Index:       index,
-		APIVersion:  String(n, "apiVersion"),
-		Kind:        String(n, "kind"),
-		Namespace:   String(n, "metadata", "namespace"),
-		Name:        String(n, "metadata", "name"),
-		Labels:      StringMap(n, "metadata", "labels"),
-		Annotations: StringMap(n, "metadata", "annotations"),
-		Node:        n,
+		Index:        index,
+		APIVersion:   String(n, "apiVersion"),
+		Kind:         String(n, "kind"),
+		Namespace:    String(n, "metadata", "namespace"),
+		Name:         String(n, "metadata", "name"),
+		GenerateName: String(n, "metadata", "generateName"),
+		Labels:       StringMap(n, "metadata", "labels"),
+		Annotations:  StringMap(n, "metadata", "annotations"),
+		Node:         n,
 	}
 	if o.APIVersion == "v1" && (o.Kind == "ConfigMap" || o.Kind == "Secret") {
 		o.Data = data(o.Kind, n)
@@ -145,7 +149,10 @@ func (o Object) Ref() string {
 // ManagedByTierwall reports whether tierwall generated the object (a previous
 // run's output fed back in).
 func (o Object) ManagedByTierwall() bool {
-	return o.Labels[ManagedByLabel] == ManagedByValue
+	// Helm overwrites app.kubernetes.io/managed-by with "Helm" on every
+	// object it installs: tierwall's objects read back from a cluster are
+	// known by their content hash.
+	return o.Labels[ManagedByLabel] == ManagedByValue || o.Annotations[HashAnnotation] != ""
 }
 
 // LocalConfig reports whether the object is marked local-config (kpt feeds
@@ -285,4 +292,14 @@ func DisplayNamespace(ns string) string {
 		return ReleaseNamespace
 	}
 	return ns
+}
+
+// StableName is the object's name, or for an object named by generateName
+// the stable part of it (without the trailing "-"): never the random suffix
+// the API server adds, so that the names tierwall derives from it are stable.
+func (o Object) StableName() string {
+	if o.Name != "" {
+		return o.Name
+	}
+	return strings.TrimRight(o.GenerateName, "-.")
 }

@@ -36,7 +36,7 @@ func validate(spec *v1alpha1.Spec, objs []manifest.Object) framework.Results {
 			bad(o, "items", "a %s/%s wraps objects that tierwall does not read: policies would miss its workloads; list them as documents of their own", o.APIVersion, o.Kind)
 			continue
 		}
-		if o.Name == "" {
+		if o.Name == "" && o.GenerateName == "" {
 			bad(o, "metadata.name", "no metadata.name: the API server refuses it, and tierwall names and selects objects by name")
 			continue
 		}
@@ -58,8 +58,8 @@ func validate(spec *v1alpha1.Spec, objs []manifest.Object) framework.Results {
 		if !ok {
 			continue
 		}
-		for _, msg := range validation.IsDNS1123Subdomain(o.Name) {
-			bad(o, "metadata.name", "%q is not a valid name (tierwall names its policies after it): %s", o.Name, msg)
+		for _, msg := range validation.IsDNS1123Subdomain(o.StableName()) {
+			bad(o, "metadata.name", "%q is not a valid name (tierwall names its policies after it): %s", o.StableName(), msg)
 		}
 		memo.labels(bad, o, w.TemplateField("metadata", "labels"), w.PodLabels)
 		if sel := selectorField(o, extra); sel != "" {

@@ -145,7 +145,7 @@ func Extract(o manifest.Object, namespace string, extra []Kind) (Workload, bool)
 	w := Workload{
 		Object:         o,
 		Namespace:      namespace,
-		Name:           o.Name,
+		Name:           o.StableName(),
 		Kind:           o.Kind,
 		PodLabels:      manifest.StringMap(meta, "labels"),
 		PodAnnotations: manifest.StringMap(meta, "annotations"),
