@@ -17,7 +17,7 @@ import (
 )
 
 // checkFormats are the formats of tierwall check -o.
-var checkFormats = []string{"text", "json", "yaml"}
+var checkFormats = []string{"text", "json", "yaml", "sarif", "github"}
 
 // EmptyInputCheck is the check id of the finding for input with no workload
 // and no NetworkPolicy.
@@ -31,6 +31,9 @@ type checkConfig struct {
 	strict       bool
 	allowEmpty   bool
 	skip         []string
+	// sourceRoot is what Helm's # Source: and kpt's
+	// config.kubernetes.io/path are relative to (sarif, github).
+	sourceRoot string
 }
 
 func (r *session) checkCommand() *cobra.Command {
@@ -59,7 +62,8 @@ NetworkPolicy (a failed render piped in) is an error unless --allow-empty.
 	f.register(cmd.Flags())
 	fs := cmd.Flags()
 	fs.StringVar(&c.failOn, "fail-on", "error", "the lowest `SEVERITY` that fails the check: error or warning")
-	fs.StringVarP(&c.format, "output", "o", "text", "output `FORMAT`: text (one line per finding and a summary), json or yaml (KRM results)")
+	fs.StringVarP(&c.format, "output", "o", "text", "output `FORMAT`: text (one line per finding and a summary), json or yaml (KRM results), sarif (SARIF 2.1.0 for code scanning), github (workflow commands that annotate the files)")
+	fs.StringVar(&c.sourceRoot, "source-root", "", "the `DIR` (from the repository root) that Helm's '# Source:' paths and kpt's config.kubernetes.io/path are relative to, for -o sarif and github: the chart's parent folder, or the kpt package")
 	fs.BoolVar(&c.strict, "strict", false, "report the deliberately wide defaults (API egress without addresses, open webhook ports, proxy egress to every pod) as errors")
 	fs.BoolVar(&c.allowEmpty, "allow-empty", false, "pass input with no workload and no NetworkPolicy (by default an error: a failed render piped into check must not pass)")
 	fs.StringSliceVar(&c.skip, "skip", nil, "check `IDS` whose findings are suppressed (comma-separated or repeated); suppressed findings are counted")
@@ -99,7 +103,7 @@ func (r *session) check(cmd *cobra.Command, f *inputFlags, c checkConfig, paths 
 	if err != nil {
 		return r.usageError(cmd, err)
 	}
-	m, objs, code := r.model(cmd, f, paths)
+	m, objs, origins, code := r.checkInput(cmd, f, paths)
 	if m == nil {
 		return code
 	}
@@ -122,10 +126,21 @@ func (r *session) check(cmd *cobra.Command, f *inputFlags, c checkConfig, paths 
 			fmt.Fprintf(r.Stderr, "tierwall check: %v\n", err)
 			return ExitFailed
 		}
+	case "sarif":
+		if err := writeSARIF(r.Stdout, rs, newLocator(objs, origins, c.sourceRoot, paths)); err != nil {
+			fmt.Fprintf(r.Stderr, "tierwall check: %v\n", err)
+			return ExitFailed
+		}
+	case "github":
+		if err := writeGitHub(r.Stdout, rs, newLocator(objs, origins, c.sourceRoot, paths)); err != nil {
+			fmt.Fprintf(r.Stderr, "tierwall check: %v\n", err)
+			return ExitFailed
+		}
+		fallthrough
 	default:
 		for _, res := range rs {
-			if res.Severity != result.Error && res.Severity != result.Warning {
-				continue
+			if c.format != "text" || (res.Severity != result.Error && res.Severity != result.Warning) {
+				continue // github: the annotations above
 			}
 			// The check id, for --skip-style suppression and for reading docs.
 			if id := res.Tags["check"]; id != "" {
