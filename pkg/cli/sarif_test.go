@@ -115,7 +115,7 @@ func TestCheckSARIF(t *testing.T) {
 				Level     string `json:"level"`
 				Locations []struct {
 					PhysicalLocation struct {
-						ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+						ArtifactLocation struct{ URI string }    `json:"artifactLocation"`
 						Region           struct{ StartLine int } `json:"region"`
 					} `json:"physicalLocation"`
 				} `json:"locations"`
@@ -132,9 +132,9 @@ func TestCheckSARIF(t *testing.T) {
 		got[r.RuleID] = r.Level + " " + p.ArtifactLocation.URI + ":" + strconv.Itoa(p.Region.StartLine)
 	}
 	assert.Equal(t, map[string]string{
-		"not-default-denied": "error rendered.yaml:7",                  // spec.template.metadata.labels
+		"not-default-denied": "error rendered.yaml:7",                         // spec.template.metadata.labels
 		"open-rule":          "error pkg/shop/templates/networkpolicy.yaml:1", // # Source:
-		"selects-no-pod":     "warning pkg/policies.yaml:6",            // kpt path and index
+		"selects-no-pod":     "warning pkg/policies.yaml:6",                   // kpt path and index
 	}, got)
 
 	// Nothing found: a valid log with no result.
