@@ -78,7 +78,7 @@ FUZZ_TARGETS := ./pkg/stream:FuzzStream ./pkg/api/v1alpha1:FuzzLoad ./pkg/analys
 FUZZTIME     ?= 10m
 
 .PHONY: test
-test: tools build vet ## install the tools, then run unit, golden and end-to-end tests, and a short fuzz pass
+test: tools build vet lint ## install the tools, then lint, run unit, golden and end-to-end tests, and a short fuzz pass
 	$(E2E_ENV) $(GO) test -race -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
@@ -115,6 +115,10 @@ demo: build ## run the three-tier example through the real kustomize: the polici
 	@echo "# ... | tierwall check"
 	@$(TOOLS)/kustomize build --enable-alpha-plugins --enable-exec examples/three-tier \
 		| $(BIN)/tierwall check --config examples/three-tier/tierwall.yaml
+
+.PHONY: lint
+lint: ## golangci-lint (pinned; .golangci.yml: errorlint, gosec, revive, testifylint, staticcheck ...)
+	scripts/lint.sh
 
 .PHONY: vet
 vet: ## go vet and a gofmt check

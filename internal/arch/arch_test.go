@@ -16,7 +16,7 @@ import (
 
 const module = "github.com/tierwall/tierwall/"
 
-var row = regexp.MustCompile("^\\| ((?:pkg|internal)/[a-z0-9/]+) \\| ([0-9]+) \\|")
+var row = regexp.MustCompile(`^\| ((?:pkg|internal)/[a-z0-9/]+) \| ([0-9]+) \|`)
 
 // layers reads the table of docs/architecture.md.
 func layers(t *testing.T) map[string]int {

@@ -186,7 +186,7 @@ func ciliumPorts(r *yaml.Node, bad func(string, string, ...any), field string) [
 				pr := corev1.Protocol(proto)
 				np := networkingv1.NetworkPolicyPort{Protocol: &pr}
 				if n > 0 {
-					v := intstr.FromInt32(int32(n))
+					v := intstr.FromInt32(int32(n)) //nolint:gosec // a port number, checked by the caller
 					np.Port = &v
 				}
 				if e, err := strconv.Atoi(manifest.String(p, "endPort")); err == nil && e > 0 {

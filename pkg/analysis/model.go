@@ -317,13 +317,6 @@ func (m *Model) ensureNamespace(name string) *Namespace {
 	return n
 }
 
-func splitPath(p string) []string {
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, ".")
-}
-
 func workloadEndpoint(w workload.Workload) *Endpoint {
 	e := &Endpoint{
 		ID:           w.Namespace + "/" + w.Kind + "/" + w.Name,

@@ -1,7 +1,6 @@
 package emit
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,5 +42,5 @@ func TestWriteReadsBack(t *testing.T) {
 		assert.Contains(t, out, "k"+v+": \""+v+"\"")
 	}
 	// Compact sequences, two-space indents.
-	assert.True(t, strings.Contains(out, "seq:\n- v: plain\n  num: 42\n"), out)
+	assert.Contains(t, out, "seq:\n- v: plain\n  num: 42\n")
 }

@@ -339,7 +339,9 @@ func fastItems(region []byte, indent string, prepare func(*manifest.Object)) (*r
 	}
 	rl.drop = func(w *bufio.Writer, dropped map[int]bool) error {
 		if len(starts) > 0 {
-			w.Write(region[:starts[0]])
+			if _, err := w.Write(region[:starts[0]]); err != nil {
+				return err
+			}
 		}
 		for i, s := range starts {
 			end := len(region)
@@ -394,7 +396,7 @@ func slowItems(doc *yaml.Node) (*resourceList, error) {
 		}
 		if err := stream.CheckDuplicateKeys(it); err != nil {
 			o := manifest.FromNode(i, it)
-			return rl, fmt.Errorf("reading ResourceList: items[%d] (%s): %v", i, o.Ref(), err)
+			return rl, fmt.Errorf("reading ResourceList: items[%d] (%s): %w", i, o.Ref(), err)
 		}
 		rl.objs[i] = manifest.FromNode(i, it)
 	}
@@ -423,9 +425,9 @@ func writeEncoded(w *bufio.Writer, n *yaml.Node, indent string) error {
 	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 		switch {
 		case i == 0:
-			w.WriteString(indent + "- ")
+			_, _ = w.WriteString(indent + "- ")
 		case line == "":
-			w.WriteString("\n")
+			_, _ = w.WriteString("\n")
 			continue
 		default:
 			w.WriteString(indent + "  ")

@@ -32,7 +32,7 @@ spec:
 	assert.Equal(t, "web", manifest.String(n, "metadata", "labels", "tier"), "own keys win")
 	assert.Equal(t, "quoted", manifest.String(n, "metadata", "labels", "<<"))
 	assert.Equal(t, "merged", manifest.String(n, "spec", "template", "metadata", "name"))
-	assert.Equal(t, "", manifest.String(n, "metadata", "labels", "missing"))
+	assert.Empty(t, manifest.String(n, "metadata", "labels", "missing"))
 }
 
 // TestMergeKeysLinear: merging the same mappings over and over (a merge-key
@@ -48,7 +48,7 @@ func TestMergeKeysLinear(t *testing.T) {
 	fmt.Fprintf(&b, "top: {<<: *%s}\n", prev)
 	n := node(t, b.String())
 	start := time.Now()
-	assert.Equal(t, "", manifest.String(n, "top", "missing"))
+	assert.Empty(t, manifest.String(n, "top", "missing"))
 	assert.Equal(t, map[string]string{"k0": "v"}, manifest.StringMap(n, "top"))
 	assert.Less(t, time.Since(start), 5*time.Second)
 }

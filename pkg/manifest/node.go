@@ -227,28 +227,28 @@ func canonical(w io.Writer, n *yaml.Node, depth int) {
 			pairs = append(pairs, kv{n.Content[i].Value, n.Content[i+1]})
 		}
 		sort.Slice(pairs, func(i, j int) bool { return pairs[i].k < pairs[j].k })
-		io.WriteString(w, "{")
+		_, _ = io.WriteString(w, "{")
 		for _, p := range pairs {
-			io.WriteString(w, strconv.Quote(p.k)+":")
+			_, _ = io.WriteString(w, strconv.Quote(p.k)+":")
 			canonical(w, p.v, depth+1)
-			io.WriteString(w, ",")
+			_, _ = io.WriteString(w, ",")
 		}
-		io.WriteString(w, "}")
+		_, _ = io.WriteString(w, "}")
 	case yaml.SequenceNode:
-		io.WriteString(w, "[")
+		_, _ = io.WriteString(w, "[")
 		for _, c := range n.Content {
 			canonical(w, c, depth+1)
-			io.WriteString(w, ",")
+			_, _ = io.WriteString(w, ",")
 		}
-		io.WriteString(w, "]")
+		_, _ = io.WriteString(w, "]")
 	default:
 		switch n.ShortTag() {
 		case "!!int", "!!float", "!!bool":
-			io.WriteString(w, n.ShortTag()+n.Value)
+			_, _ = io.WriteString(w, n.ShortTag()+n.Value)
 		case "!!null":
-			io.WriteString(w, "null")
+			_, _ = io.WriteString(w, "null")
 		default:
-			io.WriteString(w, strconv.Quote(n.Value))
+			_, _ = io.WriteString(w, strconv.Quote(n.Value))
 		}
 	}
 }

@@ -151,8 +151,6 @@ type reader struct {
 	// api collects, per workload, why it needs the API server.
 	api      map[*workload.Workload][]apiWhy
 	apiOrder []*workload.Workload
-	wideAPI  int
-	openHook int
 	warned   map[string]bool
 }
 
@@ -216,15 +214,6 @@ func Derive(in Input) Output {
 
 func (r *reader) note(sev framework.Severity, o manifest.Object, field, format string, args ...any) {
 	r.out.Results = append(r.out.Results, result.New(sev, result.RefOf(o), field, format, args...))
-}
-
-// once reports a finding the first time its key is seen.
-func (r *reader) once(key string, sev framework.Severity, ref *result.Ref, field, format string, args ...any) {
-	if r.warned[key] {
-		return
-	}
-	r.warned[key] = true
-	r.out.Results = append(r.out.Results, result.New(sev, ref, field, format, args...))
 }
 
 // inScope reports whether tierwall writes policies in namespace ns.

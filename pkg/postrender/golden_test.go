@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -43,9 +42,7 @@ func loadCase(t *testing.T, name string) goldenCase {
 	var err error
 	c.in, err = os.ReadFile(filepath.Join(c.dir, "input.yaml"))
 	require.NoError(t, err)
-	for _, line := range lines(t, filepath.Join(c.dir, "args.txt")) {
-		c.args = append(c.args, line)
-	}
+	c.args = append(c.args, lines(t, filepath.Join(c.dir, "args.txt"))...)
 	for _, line := range lines(t, filepath.Join(c.dir, "env.txt")) {
 		k, v, ok := strings.Cut(line, "=")
 		require.True(t, ok, "env.txt: %q is not KEY=VALUE", line)
@@ -104,13 +101,13 @@ func TestGolden(t *testing.T) {
 				want := lines(t, filepath.Join(c.dir, "errors.txt"))
 				require.NotEmpty(t, want, "errors.txt lists regexes")
 				for _, re := range want {
-					assert.Regexp(t, regexp.MustCompile(re), stderr)
+					assert.Regexp(t, re, stderr)
 				}
 				if slices.Contains(c.args, "--helm4-plugin") {
 					// Helm 4 hides stderr: the reason travels in stdout, exit 0.
 					assert.Equal(t, 0, code)
 					for _, re := range want {
-						assert.Regexp(t, regexp.MustCompile(re), stdout)
+						assert.Regexp(t, re, stdout)
 					}
 					assertErrorDocument(t, stdout)
 					return
@@ -121,7 +118,7 @@ func TestGolden(t *testing.T) {
 			}
 			require.Equal(t, 0, code, "stderr: %s", stderr)
 			for _, re := range lines(t, filepath.Join(c.dir, "stderr.txt")) {
-				assert.Regexp(t, regexp.MustCompile(re), stderr)
+				assert.Regexp(t, re, stderr)
 			}
 			testutil.Golden(t, filepath.Join(c.dir, "expected.yaml"), []byte(stdout))
 		})

@@ -76,7 +76,7 @@ func Extract(o manifest.Object, namespace string) (Service, bool) {
 			proto = "TCP"
 		}
 		s.Ports = append(s.Ports, Port{
-			Name: manifest.String(p, "name"), Port: int32(n), Protocol: proto,
+			Name: manifest.String(p, "name"), Port: int32(n), Protocol: proto, //nolint:gosec // n is within 1-65535, checked above
 			TargetPort: manifest.String(p, "targetPort"),
 		})
 	}
@@ -105,7 +105,7 @@ func (s Service) Target(p Port, w workload.Workload) (port workload.Port, declar
 	if t == "" {
 		t = strconv.Itoa(int(p.Port))
 	}
-	if n, err := strconv.Atoi(t); err == nil {
+	if n, err := strconv.ParseInt(t, 10, 32); err == nil {
 		for _, wp := range w.Ports {
 			if wp.Port == int32(n) && wp.Protocol == p.Protocol {
 				return wp, true, true

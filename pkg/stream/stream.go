@@ -171,7 +171,7 @@ func ParseWith(data []byte, opts Options) (*Stream, error) {
 	for i, chunk := range chunks {
 		doc := Document{Position: i, Line: chunk.Line, Raw: chunk.Raw, Source: sourceOf(chunk.Raw)}
 		if errs[i] != nil {
-			return nil, fmt.Errorf("%s %v", doc.Describe(), errs[i])
+			return nil, fmt.Errorf("%s %w", doc.Describe(), errs[i])
 		}
 		for _, o := range objs[i] {
 			o.Index = len(s.Objects)

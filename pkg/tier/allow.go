@@ -187,7 +187,7 @@ func (d *deriver) annotations() {
 	}
 }
 
-// Default ranges left out of external egress: private (RFC 1918),
+// DefaultExcept are the ranges left out of external egress: private (RFC 1918),
 // carrier-grade NAT, loopback, link-local (with the 169.254.169.254 cloud
 // metadata address) and IPv6 unique-local, link-local and loopback.
 var DefaultExcept = []string{

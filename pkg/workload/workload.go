@@ -243,7 +243,7 @@ func ports(spec *yaml.Node) []Port {
 			if proto == "" {
 				proto = "TCP"
 			}
-			port := Port{Name: manifest.String(p, "name"), Port: int32(n), Protocol: proto}
+			port := Port{Name: manifest.String(p, "name"), Port: int32(n), Protocol: proto} //nolint:gosec // n is within 1-65535, checked above
 			if !seen[port] {
 				seen[port] = true
 				out = append(out, port)

@@ -421,7 +421,7 @@ func parseScalar(s string, t reflect.Type) (any, error) {
 func parseYAML(s string) (any, error) {
 	var out any
 	if err := yaml.Unmarshal([]byte(s), &out); err != nil {
-		return nil, fmt.Errorf("not valid YAML: %v", err)
+		return nil, fmt.Errorf("not valid YAML: %w", err)
 	}
 	return out, nil
 }

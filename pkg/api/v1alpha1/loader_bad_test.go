@@ -1,7 +1,6 @@
 package v1alpha1_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,7 +37,7 @@ spec:
   dns: {profile: kube-dns}
 `))
 	var fes v1alpha1.Errors
-	require.True(t, errors.As(err, &fes), "%v", err)
+	require.ErrorAs(t, err, &fes)
 	assert.Equal(t, "tw", src.Name)
 	assert.Equal(t, v1alpha1.Errors{
 		{Path: "spec.allows[0].name", Message: "duplicate key (lines 9 and 9): readers disagree on which value wins"},
@@ -47,7 +46,7 @@ spec:
 	}, fes)
 
 	_, _, err = v1alpha1.Load(parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fi}\ndata:\n  dns.profile: a\n  dns.profile: b\n"))
-	require.True(t, errors.As(err, &fes), "%v", err)
+	require.ErrorAs(t, err, &fes)
 	assert.Equal(t, "data.dns.profile", fes[0].Path)
 }
 
@@ -56,13 +55,13 @@ spec:
 func TestLoadOddKeys(t *testing.T) {
 	_, _, err := v1alpha1.Load(parse(t, "{apiVersion: tierwall.io/v1alpha1, kind: TierWall, metadata: {name: tw}, spec: {dns: {~: {profile: x}}, '': 1, monitoring: {podLabels: {a: 'bad value'}}}}\n"))
 	var fes v1alpha1.Errors
-	require.True(t, errors.As(err, &fes), "%v", err)
+	require.ErrorAs(t, err, &fes)
 	require.Len(t, fes, 1, "%v", err)
 	assert.Equal(t, "spec.dns.~", fes[0].Path)
 	assert.Contains(t, fes[0].Message, "a key must be a string, got null")
 
 	_, _, err = v1alpha1.Load(parse(t, "{apiVersion: tierwall.io/v1alpha1, kind: TierWall, metadata: {name: tw}, '': 0, spec: {'': 1, monitoring: {podLabels: {'': 'bad value'}}}}\n"))
-	require.True(t, errors.As(err, &fes), "%v", err)
+	require.ErrorAs(t, err, &fes)
 	var paths []string
 	for _, fe := range fes {
 		paths = append(paths, fe.Path)

@@ -1,7 +1,6 @@
 package v1alpha1_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,7 +50,7 @@ metadata:
 			require.NoError(t, err)
 			require.NotNil(t, spec)
 
-			assert.Equal(t, "", spec.Namespace)
+			assert.Empty(t, spec.Namespace)
 			assert.Equal(t, boolPtr(true), spec.SkipSystemNamespaces)
 			assert.Empty(t, spec.SkipNamespaces)
 			assert.Equal(t, v1alpha1.DefaultDeny{Ingress: boolPtr(true), Egress: boolPtr(true)}, spec.DefaultDeny)
@@ -445,7 +444,7 @@ func TestLoadErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, spec, "no spec beside an error")
 			var errs v1alpha1.Errors
-			require.True(t, errors.As(err, &errs), "a config error is a v1alpha1.Errors: %v", err)
+			require.ErrorAs(t, err, &errs, "a config error is a v1alpha1.Errors")
 			var paths, wantPaths []string
 			for _, e := range errs {
 				paths = append(paths, e.Path)

@@ -18,7 +18,7 @@ func TestLoadWithOverrides(t *testing.T) {
 	}{
 		"no config, no overrides: defaults": {
 			check: func(t *testing.T, s *v1alpha1.Spec) {
-				assert.Equal(t, "", s.Namespace)
+				assert.Empty(t, s.Namespace)
 				assert.Equal(t, v1alpha1.DNSProfileKubeDNS, s.DNS.Profile)
 			},
 		},

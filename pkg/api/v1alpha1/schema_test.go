@@ -74,7 +74,7 @@ func TestSchemaValidatesConfigs(t *testing.T) {
 		_, _, loadErr := v1alpha1.Load(mustRNode(t, data))
 		err = validate(t, s, data)
 		if loadErr == nil {
-			assert.NoError(t, err, "%s loads but does not validate against the schema", f)
+			require.NoError(t, err, "%s loads but does not validate against the schema", f)
 			checked++
 		}
 	}

@@ -369,7 +369,7 @@ func ValidatePorts(ps []PortSpec, path string) []string {
 		if n < 1 || n > 65535 {
 			errs = append(errs, fmt.Sprintf("%s.port: %d is out of range 1-65535", at, n))
 		}
-		if p.EndPort != 0 && (p.EndPort < int32(n) || p.EndPort > 65535) {
+		if p.EndPort != 0 && (p.EndPort < int32(n) || p.EndPort > 65535) { //nolint:gosec // n is within 1-65535, checked above
 			errs = append(errs, fmt.Sprintf("%s.endPort: %d must be between port %d and 65535", at, p.EndPort, n))
 		}
 	}
