@@ -13,7 +13,9 @@
 # memory of the yardstick on ~9,000 objects; KRM function <= 0.5x wall and
 # <= 0.25x memory; time per object at 30,000 objects within 1.5x of that at
 # 3,000 (realistic set); tierwall report under 2 s on 3,000 workloads
-# (realistic set).
+# (realistic set); tierwall diff under 2 s on two renders of 3,000 workloads
+# (the realistic set after the post-renderer, and the same with one namespace
+# more).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUNS=5 NS=50 APPS=20 OUT="$ROOT/dist/bench/results.txt" QUICK=0
@@ -57,6 +59,11 @@ for s in $SETS; do
   gen "$s" "$NS" "$APPS" rl "$W/$s-rl.yaml"
 done
 workloads() { grep -cE '^kind: (Deployment|StatefulSet|DaemonSet|ReplicaSet|Job|CronJob|Pod)$' "$1"; }
+# tierwall diff compares two renders with their policies: the realistic set
+# post-rendered, and the same with one namespace more.
+"$W/tierwall-postrender" < "$W/realistic-stream.yaml" > "$W/diff-old.yaml" 2> /dev/null
+gen realistic "$((NS + 1))" "$APPS" "" "$W/diff-new-input.yaml"
+"$W/tierwall-postrender" < "$W/diff-new-input.yaml" > "$W/diff-new.yaml" 2> /dev/null
 
 for ((i = 1; i <= RUNS; i++)); do
   for s in $SETS; do
@@ -66,7 +73,7 @@ for ((i = 1; i <= RUNS; i++)); do
     measure "$s-function" "$W/$s-rl.yaml" "$W/tierwall"
   done
   measure realistic-report "$W/realistic-stream.yaml" "$W/tierwall" report
-  # tierwall diff: to be timed here, on the realistic set, once it exists.
+  measure realistic-diff /dev/null "$W/tierwall" diff "$W/diff-old.yaml" "$W/diff-new.yaml"
 done
 
 # Linear growth on the realistic set: time per object at 3,010 and 30,037
@@ -93,7 +100,7 @@ fi
     echo "   stream $(wc -c < "$W/$s-stream.yaml") bytes, ResourceList $(wc -c < "$W/$s-rl.yaml") bytes"
     printf '%-22s %10s %12s\n' command wall_s peak_MB
     names="noop-stream postrender noop-rl function"
-    [[ $s == realistic ]] && names="$names report"
+    [[ $s == realistic ]] && names="$names report diff"
     for n in $names; do
       printf '%-22s %10s %12.1f\n' "$n" "$(median "$W/$s-$n" 1)" "$(awk -v k="$(median "$W/$s-$n" 2)" 'BEGIN{print k/1024}')"
     done
@@ -105,6 +112,7 @@ fi
     echo "$s: KRM function / do-nothing kyaml:  wall ${fw}x (target <= 0.5), memory ${fm}x (target <= 0.25)"
     if [[ $s == realistic ]]; then
       echo "$s: tierwall report: $(median "$W/realistic-report" 1) s on $(workloads "$W/realistic-stream.yaml") workloads (target < 2)"
+      echo "$s: tierwall diff: $(median "$W/realistic-diff" 1) s on two renders of $(workloads "$W/diff-old.yaml") and $(workloads "$W/diff-new.yaml") workloads (target < 2)"
       if [[ $QUICK == 0 ]]; then
         sm=$(median "$W/small" 1); l=$(median "$W/large" 1)
         echo "$s: growth: $(awk -v s="$sm" -v l="$l" -v sn="$small_n" -v ln="$large_n" 'BEGIN {printf "%.2f", (l / ln) / (s / sn)}')x time per object at $large_n vs $small_n objects (target <= 1.5): ${sm} s and ${l} s"
