@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the real NetworkPolicy enforcers the packet tests (internal/enforce) run, into .bin/
+# Builds the real NetworkPolicy enforcers the packet tests (pkg/internal/enforce) run, into .bin/
 # (git-ignored), and installs the system tools they need. Each enforcer is skipped when the
 # pinned version is already there, so warm runs take a second.
 #

@@ -19,13 +19,13 @@ import (
 const schemaFile = "../../../docs/tierwall.schema.json"
 
 // TestSchemaIsCurrent: docs/tierwall.schema.json is what the Go types give
-// (go run ./hack/schema rewrites it).
+// (go run ./scripts/schema rewrites it).
 func TestSchemaIsCurrent(t *testing.T) {
 	want, err := v1alpha1.Schema("../../..")
 	require.NoError(t, err)
 	got, err := os.ReadFile(schemaFile)
 	require.NoError(t, err)
-	assert.Equal(t, string(want), string(got), "docs/tierwall.schema.json is stale: run go run ./hack/schema")
+	assert.Equal(t, string(want), string(got), "docs/tierwall.schema.json is stale: run go run ./scripts/schema")
 }
 
 func compiled(t *testing.T) *jsonschema.Schema {
