@@ -1,5 +1,5 @@
 // Command schema writes the JSON Schema of tierwall's configuration kind to
-// docs/tierwall.schema.json (run from the repository root: go run ./hack/schema).
+// docs/tierwall.schema.json (run from the repository root: go run ./scripts/schema).
 package main
 
 import (

@@ -30,7 +30,7 @@ type enforceCase struct {
 func repoRoot(t testing.TB) string {
 	_, file, _, ok := runtime.Caller(0)
 	require.True(t, ok)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
 // examples are rendered with kustomize running tierwall as an exec function,
