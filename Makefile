@@ -80,7 +80,13 @@ FUZZTIME     ?= 10m
 .PHONY: test
 test: tools build vet lint ## install the tools, then lint, run unit, golden and end-to-end tests, and a short fuzz pass
 	$(E2E_ENV) $(GO) test -race -count=1 -timeout 40m ./...
+	$(E2E_ENV) $(GO) test -tags verify -count=1 -run TestVerifyCommand ./pkg/cli
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+.PHONY: verify-bin
+verify-bin: ## build bin/tierwall-verify: tierwall with the verify command (real enforcers; needs root)
+	@mkdir -p $(BIN)
+	$(GOBUILD) -tags verify -o $(BIN)/tierwall-verify ./fn/tierwall
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 10m; make test runs 10s each)

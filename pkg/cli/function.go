@@ -60,6 +60,9 @@ func (r *session) rootCommand() *cobra.Command {
 	cfg.registerRender(root.Flags())
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version (as tierwall version)")
 	root.AddCommand(r.reportCommand(), r.diffCommand(), r.checkCommand(), r.policiesCommand(), r.versionCommand())
+	for _, c := range extraCommands {
+		root.AddCommand(c(r))
+	}
 	// cobra's completion command, runnable so that an unknown shell is a
 	// usage error rather than its help and exit 0.
 	root.InitDefaultCompletionCmd()
@@ -107,3 +110,6 @@ func (r *session) function(cmd *cobra.Command, cfg *configFlags) int {
 		return ExitFailed
 	}
 }
+
+// extraCommands are commands that builds with tags add (verify).
+var extraCommands []func(*session) *cobra.Command
