@@ -1,7 +1,6 @@
 package diff_test
 
 import (
-	"os"
 	"sync"
 	"testing"
 
@@ -58,5 +57,3 @@ func BenchmarkDiffRealistic(b *testing.B) {
 type devNull struct{}
 
 func (devNull) Write(p []byte) (int, error) { return len(p), nil }
-
-var _ = os.Stdout
