@@ -97,7 +97,7 @@ func TestDiffParsesSharedDocumentsOnce(t *testing.T) {
 			require.NoError(t, err)
 			wantObjs, wantOrigins, err := (&inputReader{}).read([]string{newFile})
 			require.NoError(t, err)
-			require.Equal(t, len(wantObjs), len(objs))
+			require.Len(t, objs, len(wantObjs))
 			for i := range objs {
 				assert.Equal(t, wantObjs[i].Name, objs[i].Name)
 				assert.Equal(t, wantObjs[i].Index, objs[i].Index)

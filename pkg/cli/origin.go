@@ -199,7 +199,7 @@ func itemsOf(d stream.Document) (docItems, error) {
 	for _, n := range d.Nodes {
 		its, err := unwrap(n)
 		if err != nil {
-			return di, fmt.Errorf("%s %v", d.Describe(), err)
+			return di, fmt.Errorf("%s %w", d.Describe(), err)
 		}
 		for _, it := range its {
 			di.items = append(di.items, item{node: it, shift: shift})

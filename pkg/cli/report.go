@@ -33,22 +33,6 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.external, "external", nil, "name an address range shown as a peer, `NAME=CIDR` (repeatable)")
 }
 
-// model reads the settings and the input and builds the model: nil and the
-// exit code when it cannot.
-func (r *session) model(cmd *cobra.Command, f *inputFlags, paths []string) (*analysis.Model, []manifest.Object, int) {
-	opts, code := r.analysisOptions(cmd, f, [][]string{paths})
-	if code != ExitOK {
-		return nil, nil, code
-	}
-	objs, err := readObjects(paths, r.Stdin)
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "%s: %v\n", cmd.CommandPath(), err)
-		return nil, nil, ExitInput
-	}
-	m, _ := analysis.New(objs, opts)
-	return m, objs, ExitOK
-}
-
 // analysisOptions reads the settings of report, check and diff: the
 // flags, then the --config file. inputs are the path lists the command
 // will read, for the stdin check.
