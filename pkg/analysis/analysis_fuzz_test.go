@@ -2,6 +2,7 @@ package analysis_test
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"testing"
@@ -349,7 +350,13 @@ func peersMatch(peers []networkingv1.NetworkPolicyPeer, policyNS string, pod nai
 	}
 	for _, p := range peers {
 		if p.IPBlock != nil {
-			continue // pods have no known addresses here
+			// Under the default (unknown) CNI, ipBlocks match pod addresses
+			// and every pod stands at analysis.DefaultPodAddr; hostNetwork
+			// pods are never peers.
+			if !pod.hostNetwork && blockHas(p.IPBlock, analysis.DefaultPodAddr) {
+				return true
+			}
+			continue
 		}
 		nsOK := pod.ns == policyNS
 		if p.NamespaceSelector != nil {
@@ -452,4 +459,17 @@ func flowsText(m *analysis.Model) string {
 		fmt.Fprintf(&b, "finding: %s\n", r.Message)
 	}
 	return b.String()
+}
+
+func blockHas(b *networkingv1.IPBlock, a netip.Addr) bool {
+	c, err := netip.ParsePrefix(b.CIDR)
+	if err != nil || !c.Contains(a) {
+		return false
+	}
+	for _, e := range b.Except {
+		if x, err := netip.ParsePrefix(e); err == nil && x.Contains(a) {
+			return false
+		}
+	}
+	return true
 }

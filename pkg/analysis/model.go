@@ -28,6 +28,10 @@ var InternetAddr = netip.MustParseAddr("8.8.8.8")
 // not set: the kubernetes Service ClusterIP of a kubeadm cluster.
 var DefaultAPIServerAddr = netip.MustParsePrefix("10.96.0.1/32")
 
+// DefaultPodAddr stands for every pod's address when spec.cluster.podCIDRs
+// is not set: an address of the usual kubeadm (flannel) pod range.
+var DefaultPodAddr = netip.MustParseAddr("10.244.0.10")
+
 // DefaultControlPlaneAddr stands for the control plane calling webhooks when
 // spec.cluster.controlPlane.cidrs is not set: a private node address.
 var DefaultControlPlaneAddr = netip.MustParsePrefix("10.0.0.2/32")
@@ -285,6 +289,7 @@ func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
 	if opts.SelectorPeers {
 		m.addSelectorPeers()
 	}
+	m.assumePodAddresses()
 	m.addExternal(opts.External)
 	sort.SliceStable(m.Endpoints, func(i, j int) bool { return endpointLess(m.Endpoints[i], m.Endpoints[j]) })
 	sort.SliceStable(m.Policies, func(i, j int) bool {
@@ -600,4 +605,33 @@ func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
 		}
 	}
 	return b
+}
+
+// assumePodAddresses gives the pods of the input (and the virtual ones) an
+// address when the enforcer matches ipBlocks against pod addresses
+// (kube-router, Calico, kube-network-policies, and unknown, read as the
+// widest): a rule from 0.0.0.0/0 then admits every pod whose egress is
+// open, as those enforcers do. Cilium (by default) does not, and pods keep
+// no address. Pods with known addresses (Pod objects' status) keep theirs.
+func (m *Model) assumePodAddresses() {
+	if !m.Spec.Cluster.IPBlocksMatchPods() {
+		return
+	}
+	addr := PodAddr(m.Spec)
+	for _, e := range m.Endpoints {
+		if (e.Kind == Workload || e.Kind == Virtual) && !e.HostNetwork && len(e.Addrs) == 0 {
+			e.Addrs = []netip.Addr{addr}
+		}
+	}
+}
+
+// PodAddr is the address that stands for every pod without a known one: in
+// spec.cluster.podCIDRs, else DefaultPodAddr.
+func PodAddr(spec *v1alpha1.Spec) netip.Addr {
+	for _, c := range spec.Cluster.PodCIDRs {
+		if p, err := netip.ParsePrefix(c); err == nil {
+			return p.Masked().Addr().Next().Next()
+		}
+	}
+	return DefaultPodAddr
 }

@@ -55,6 +55,9 @@ const (
 	// UnreachablePort: a Service port of a protected workload that nothing
 	// may reach.
 	UnreachablePort = fallback.UnreachableCheck
+	// IPBlockAdmitsPods: a generated rule from an address range also admits
+	// the cluster's pods, on enforcers that match ipBlocks against pods.
+	IPBlockAdmitsPods = "ipblock-admits-pods"
 	// DuplicateObject: two objects of one identity.
 	DuplicateObject = "duplicate-object"
 	// UnknownPodTemplate: a kind in no table read as a workload by its pod
@@ -478,6 +481,7 @@ func (c *checker) peers(r *analysis.Rule) {
 					p.Ref(), peer.IPBlock.CIDR)
 			}
 			c.inCluster(r, field, cidr)
+			c.admitsPods(r, field, cidr, except)
 			continue
 		}
 		switch {
@@ -839,4 +843,27 @@ func (c *checker) reachability() {
 func ReadNeeds(objs []manifest.Object, spec *v1alpha1.Spec) []plumbing.Need {
 	needs, _ := ReadInput(objs, spec)
 	return needs
+}
+
+// admitsPods reports a generated ingress rule whose address range also
+// holds the cluster's pods, where the enforcer matches ipBlocks against pod
+// addresses: every pod whose egress is open gets in, which the intent
+// (outside clients) did not name.
+func (c *checker) admitsPods(r *analysis.Rule, field string, cidr netip.Prefix, except []netip.Prefix) {
+	p := r.Policy
+	if r.Direction != analysis.Ingress || !p.Object.ManagedByTierwall() || p.Cilium || !c.m.Spec.Cluster.IPBlocksMatchPods() {
+		return
+	}
+	pod := analysis.PodAddr(c.m.Spec)
+	if !cidr.Contains(pod) {
+		return
+	}
+	for _, e := range except {
+		if e.Contains(pod) {
+			return
+		}
+	}
+	c.add(IPBlockAdmitsPods, result.Warning, policyRef(p), field+".ipBlock",
+		"NetworkPolicy %s: ipBlock %s also admits every pod of the cluster whose egress is open, on CNI %q (kube-router, Calico and kube-network-policies match ipBlocks against pod addresses; Cilium does not): set spec.cluster.narrowIPBlocks with cluster.podCIDRs to leave the pod and Service ranges out, where pods and nodes do not share a range",
+		p.Ref(), cidr, c.m.Spec.Cluster.CNI)
 }

@@ -369,7 +369,7 @@ func (x *inferrer) loadBalancer(s *service.Service) {
 		origin = "config spec.inference.externalSources"
 	}
 	for _, c := range sources {
-		from := graph.Endpoint{Kind: graph.CIDR, CIDR: c, Name: "external"}
+		from := graph.Endpoint{Kind: graph.CIDR, CIDR: c, Except: x.in.Spec.Cluster.Except(c), Name: "external"}
 		x.toService(from, s, nil, fmt.Sprintf("%s of type %s (sources from %s)", s.Ref(), s.Type, origin), s.Object, "spec.type")
 	}
 }

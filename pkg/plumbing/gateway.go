@@ -75,7 +75,7 @@ func (r *reader) gateways() {
 		}
 		if len(ports) > 0 {
 			for _, cidr := range r.spec.Inference.ExternalSources {
-				r.out.Edges = append(r.out.Edges, graph.Edge{From: graph.Endpoint{Kind: graph.CIDR, CIDR: cidr, Name: "external"}, To: self, Ports: ports, Source: SourceGateway, SkipEgress: true,
+				r.out.Edges = append(r.out.Edges, graph.Edge{From: graph.Endpoint{Kind: graph.CIDR, CIDR: cidr, Except: r.spec.Cluster.Except(cidr), Name: "external"}, To: self, Ports: ports, Source: SourceGateway, SkipEgress: true,
 					Reason: fmt.Sprintf("gateway: %s (%s) listens on %s: clients outside the pods (config spec.inference.externalSources) may reach its pods", o.Ref(), impl.Controller, graph.PortsString(ports))})
 			}
 		}

@@ -252,7 +252,7 @@ func (r *reader) controllers() {
 					continue
 				}
 				for _, cidr := range r.spec.Inference.ExternalSources {
-					r.out.Edges = append(r.out.Edges, graph.Edge{From: graph.Endpoint{Kind: graph.CIDR, CIDR: cidr, Name: "external"}, To: self,
+					r.out.Edges = append(r.out.Edges, graph.Edge{From: graph.Endpoint{Kind: graph.CIDR, CIDR: cidr, Except: r.spec.Cluster.Except(cidr), Name: "external"}, To: self,
 						Ports: portOf(wp), Source: SourceController, SkipEgress: true,
 						Reason: fmt.Sprintf("ingress-controller: %s %s is an ingress controller (%s): clients outside the pods (config spec.inference.externalSources) may reach it through %s port %d -> pod port %d", w.Kind, w.Name, why, s.Ref(), p.Port, wp.Port)})
 				}

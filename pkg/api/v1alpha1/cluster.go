@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // CNIs understood by Cluster.CNI.
 const (
@@ -54,6 +57,33 @@ type Cluster struct {
 	// calls webhooks through the konnectivity-agent pods of kube-system.
 	// Defaults to "".
 	Cloud string `json:"cloud,omitempty"`
+	// NarrowIPBlocks excepts the pod and Service ranges from the address
+	// ranges that admit outside traffic to LoadBalancer and NodePort
+	// Services, ingress controllers and gateways: on enforcers that match
+	// ipBlocks against pods (kube-router, Calico, kube-network-policies),
+	// 0.0.0.0/0 otherwise admits every pod whose egress is open. Opt-in:
+	// where pods and nodes share a range it cuts load-balancer traffic.
+	// Needs podCIDRs. Defaults to false.
+	NarrowIPBlocks bool `json:"narrowIPBlocks,omitempty"`
+}
+
+// Except returns the pod and Service ranges inside cidr that
+// NarrowIPBlocks leaves out of it (none when it is off).
+func (c Cluster) Except(cidr string) []string {
+	if !c.NarrowIPBlocks {
+		return nil
+	}
+	outer, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range append(append([]string{}, c.PodCIDRs...), c.ServiceCIDRs...) {
+		if p, err := netip.ParsePrefix(s); err == nil && p.Addr().Is4() == outer.Addr().Is4() && outer.Bits() <= p.Bits() && outer.Contains(p.Addr()) {
+			out = append(out, p.Masked().String())
+		}
+	}
+	return out
 }
 
 // ClusterAPIServer is where pods reach the API server.
@@ -141,6 +171,9 @@ func (c *Cluster) validate(v *validator, s *Spec) {
 		v.ports("cluster.apiServer.ports", c.APIServer.Ports)
 	}
 	v.cidrs("cluster.controlPlane.cidrs", c.ControlPlane.CIDRs)
+	if c.NarrowIPBlocks && len(c.PodCIDRs) == 0 {
+		v.add("cluster.narrowIPBlocks", "needs cluster.podCIDRs (and serviceCIDRs): the ranges to leave out")
+	}
 	if len(s.KubeAPI.CIDRs) > 0 && !same(s.KubeAPI.CIDRs, c.APIServer.CIDRs) {
 		v.add("kubeAPI.cidrs", "differs from cluster.apiServer.cidrs: set the API server's addresses once, in cluster.apiServer.cidrs")
 	}
