@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -274,7 +273,7 @@ func TestGoldenMatrix(t *testing.T) {
 					}
 					require.Equal(t, 0, o.code, "the run failed: write %s with regexes for the message, or fix the bug.\nstderr:\n%s", errorsFile, o.stderr)
 					for _, re := range lines(t, filepath.Join(c.dir, fe+".stderr.txt")) {
-						assert.Regexp(t, regexp.MustCompile(re), o.stderr)
+						assert.Regexp(t, re, o.stderr)
 					}
 					if fe == "fn" {
 						c.checkFunctionOutput(t, o)
@@ -295,7 +294,7 @@ func (c matrixCase) checkFailure(t *testing.T, fe string, o outcome, want []stri
 	require.NotEmpty(t, want, "%s.errors.txt lists regexes", fe)
 	assert.NotEqual(t, 0, o.code, "the run must fail; stdout:\n%.2000s", o.stdout)
 	for _, re := range want {
-		assert.Regexp(t, regexp.MustCompile(re), o.stderr)
+		assert.Regexp(t, re, o.stderr)
 	}
 	if fe == "postrender" {
 		assert.Empty(t, o.stdout, "never partial output")
@@ -724,7 +723,7 @@ func binDir(t *testing.T) string {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, bin), pkg)
 			cmd.Dir = root
 			if out, err := cmd.CombinedOutput(); err != nil {
-				buildOnce.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+				buildOnce.err = fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
 				return
 			}
 		}
@@ -767,7 +766,7 @@ func TestMatrixBinaries(t *testing.T) {
 					}
 					assert.Equal(t, want.code, code, "exit code")
 					assert.Equal(t, want.stderr, stderr.String(), "stderr")
-					assert.True(t, want.stdout == stdout.String(), "stdout differs from the in-process run (%d bytes, want %d)", stdout.Len(), len(want.stdout))
+					assert.Equal(t, want.stdout, stdout.String(), "stdout differs from the in-process run")
 				})
 			}
 		})

@@ -93,6 +93,7 @@ func TestGeneratedObjectsAcceptedByAPIServer(t *testing.T) {
 					target = releaseNamespace
 				}
 				out, stderr, err := k.dryRunApply(groups[ns], target)
+				//nolint:testifylint // every file is dry-run; one rejected does not stop the others
 				if !assert.NoError(t, err, "kube-apiserver rejected objects of %s (namespace %q):\n%s%s", f.path, target, out, stderr) {
 					continue
 				}

@@ -244,7 +244,7 @@ func TestHelm3EmptyStdin(t *testing.T) {
 	_, stderr, err := helmRun(t, helmEnv(t), "", nil, helm, "template", helmRelease, chart, "--output-dir", dir, "--post-renderer", pr)
 	require.NoError(t, err, stderr)
 	_, err = os.Stat(filepath.Join(dir, "three-tier", "templates", "api.yaml"))
-	assert.NoError(t, err)
+	require.NoError(t, err)
 
 	out, stderr, err := helmRun(t, nil, "", []byte{}, pr)
 	require.NoError(t, err, stderr)

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -42,8 +43,8 @@ func (e *apiError) Error() string {
 
 // isStatus reports whether err is an apiError with code.
 func isStatus(err error, code int) bool {
-	e, ok := err.(*apiError)
-	return ok && e.Code == code
+	var e *apiError
+	return errors.As(err, &e) && e.Code == code
 }
 
 var (
@@ -139,10 +140,6 @@ func (c *apiClient) create(ctx context.Context, path string, obj any) error {
 
 func (c *apiClient) get(ctx context.Context, path string, out any) error {
 	return c.do(ctx, http.MethodGet, path, "", nil, out)
-}
-
-func (c *apiClient) put(ctx context.Context, path string, obj any) error {
-	return c.do(ctx, http.MethodPut, path, "application/json", obj, nil)
 }
 
 func (c *apiClient) mergePatch(ctx context.Context, path string, patch any) error {

@@ -136,7 +136,7 @@ func Start(ctx context.Context, cfg Config) (s *Sandbox, err error) {
 	cmd := s.node.command("bash", cfg.APIServerScript, "start", s.apiDir)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("APISERVER_OWNER_PID=%d", os.Getpid()))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return s, fmt.Errorf("starting kube-apiserver: %v\n%s", err, out)
+		return s, fmt.Errorf("starting kube-apiserver: %w\n%s", err, out)
 	}
 	if s.api, err = newAPIClient(s.node, s.apiDir); err != nil {
 		return s, err
@@ -204,7 +204,7 @@ func (s *Sandbox) alive() error {
 	select {
 	case err := <-s.exited:
 		s.exited <- err
-		return fmt.Errorf("%s exited: %v", s.cfg.Enforcer.Name, err)
+		return fmt.Errorf("%s exited: %w", s.cfg.Enforcer.Name, err)
 	default:
 		return nil
 	}
@@ -231,8 +231,8 @@ func (s *Sandbox) logTail() string {
 func (s *Sandbox) Close() {
 	if s.enforcer != nil && s.enforcer.Process != nil {
 		_ = s.enforcer.Process.Kill()
-		<-s.exited
-		s.exited <- nil
+		err := <-s.exited
+		s.exited <- err
 		s.enforcer = nil
 	}
 	s.sentinel.listen.close()
