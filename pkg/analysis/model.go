@@ -422,28 +422,26 @@ func (m *Model) addExternal(named []NamedCIDR) {
 	}
 	add(RoleInternet, "internet", netip.PrefixFrom(InternetAddr, 32))
 	spec := m.Spec
-	apis := parsePrefixes(spec.Cluster.APIServer.CIDRs)
-	if len(apis) == 0 {
-		apis = []netip.Prefix{DefaultAPIServerAddr}
-	}
-	for _, p := range apis {
-		name := "kube-apiserver"
-		if len(apis) > 1 {
-			name += " " + p.String()
+	// The API server and the control plane: the configured ranges, else a
+	// stand-in address; named by role, and by range when there are several.
+	for _, r := range []struct {
+		role  string
+		cidrs []string
+		def   netip.Prefix
+	}{
+		{RoleAPIServer, spec.Cluster.APIServer.CIDRs, DefaultAPIServerAddr},
+		{RoleControlPlane, spec.Cluster.ControlPlane.CIDRs, DefaultControlPlaneAddr},
+	} {
+		ps := parsePrefixes(r.cidrs)
+		if len(ps) == 0 {
+			ps = []netip.Prefix{r.def}
 		}
-		add(RoleAPIServer, name, p)
-	}
-	{
-		cps := parsePrefixes(spec.Cluster.ControlPlane.CIDRs)
-		if len(cps) == 0 {
-			cps = []netip.Prefix{DefaultControlPlaneAddr}
-		}
-		for _, p := range cps {
-			name := "control-plane"
-			if len(cps) > 1 {
+		for _, p := range ps {
+			name := r.role
+			if len(ps) > 1 {
 				name += " " + p.String()
 			}
-			add(RoleControlPlane, name, p)
+			add(r.role, name, p)
 		}
 	}
 	for _, p := range parsePrefixes(spec.DNS.CIDRs) {
