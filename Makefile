@@ -19,8 +19,11 @@ GOBUILD      := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 # The Helm 4 plugin folder; `make plugin PLATFORMS=all` adds every OS/arch.
 PLUGIN_DIR   := $(CURDIR)/dist/helm-plugin
 PLATFORMS    ?=
-# The KRM function image (make image); the examples run tierwall:dev.
+# The KRM function image and the Argo CD plugin sidecar image (make image); the examples
+# run tierwall:dev. IMAGE_PLATFORMS=linux/amd64 linux/arm64 makes each a manifest list (podman).
 IMAGE        ?= tierwall:dev
+CMP_IMAGE    ?= tierwall-argocd-cmp:dev
+IMAGE_PLATFORMS ?=
 # make release: the platforms, and the folder the artifacts go to.
 RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 RELEASE_DIR  ?= $(CURDIR)/dist/release/$(VERSION)
@@ -34,7 +37,7 @@ E2E_ENV := TIERWALL_E2E=1 TIERWALL_BIN=$(BIN) KUSTOMIZE=$(TOOLS)/kustomize \
 	TIERWALL_HELM_PLUGIN=$(PLUGIN_DIR) DOCKER=$${DOCKER:-$(TOOLS)/docker} \
 	KUBE_APISERVER=$(TOOLS)/kube-apiserver ETCD=$(TOOLS)/etcd CILIUM_CRDS=$(TOOLS)/cilium-crds \
 	KUBE_NETWORK_POLICIES=$(TOOLS)/kube-network-policies KUBE_ROUTER=$(TOOLS)/kube-router \
-	KPT=$${KPT:-$$(command -v kpt)}
+	KPT=$${KPT:-$$(command -v kpt)} KREW=$(TOOLS)/krew BUSYBOX=$(TOOLS)/busybox
 # (kpt cannot be installed from the Go proxy: the kpt tests run it only where one is on PATH.)
 
 .DEFAULT_GOAL := help
@@ -55,11 +58,13 @@ plugin: ## build the Helm 4 plugin folder dist/helm-plugin (PLATFORMS=all: every
 	COMMIT=$(COMMIT) VERSION=$(VERSION) scripts/plugin.sh $(PLUGIN_DIR) $(PLATFORMS)
 
 .PHONY: image
-image: ## build the KRM function image (IMAGE=tierwall:dev) offline with podman or Docker; Dockerfile builds from source
-	COMMIT=$(COMMIT) VERSION=$(VERSION) scripts/image.sh $(IMAGE)
+image: ## build the KRM function image (IMAGE=tierwall:dev) and the Argo CD plugin sidecar (CMP_IMAGE=tierwall-argocd-cmp:dev) offline with podman or Docker
+	scripts/tools.sh kustomize helm3 busybox
+	COMMIT=$(COMMIT) VERSION=$(VERSION) PLATFORMS="$(IMAGE_PLATFORMS)" scripts/image.sh $(IMAGE)
+	COMMIT=$(COMMIT) VERSION=$(VERSION) PLATFORMS="$(IMAGE_PLATFORMS)" scripts/image.sh --argocd-cmp $(CMP_IMAGE)
 
 .PHONY: release
-release: ## static binaries of both commands, a Helm 4 plugin archive per platform and SHA256SUMS in dist/release/VERSION
+release: ## binaries, Helm 4 plugin and krew archives per platform, image archives, SBOM, SHA256SUMS in dist/release/VERSION (SIGNING_KEY=gpg key to sign)
 	COMMIT=$(COMMIT) VERSION=$(VERSION) PLATFORMS="$(RELEASE_PLATFORMS)" scripts/release.sh $(RELEASE_DIR)
 
 .PHONY: bench

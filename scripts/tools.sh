@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned real binaries the end-to-end tests drive into .bin/ (git-ignored).
 # Each tool is skipped when the pinned version is already there, so warm runs take seconds.
-# Usage: scripts/tools.sh [kustomize] [helm3] [helm4] [podman]   (no argument: all)
+# Usage: scripts/tools.sh [kustomize] [helm3] [helm4] [podman] [busybox] [krew]   (no argument: all)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,6 +11,7 @@ mkdir -p "$BIN"
 KUSTOMIZE_VERSION=v5.8.2
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
+KREW_VERSION=v0.4.3
 
 # CGO off: static, faster to build, no compiler needed.
 export CGO_ENABLED=0
@@ -82,13 +83,40 @@ SHIM
   chmod +x "$shim.tmp"; mv "$shim.tmp" "$shim"
 }
 
-want=("$@"); [[ ${#want[@]} -gt 0 ]] || want=(kustomize helm3 helm4 podman)
+# A static busybox for the Argo CD plugin sidecar image (scripts/image.sh --argocd-cmp): the
+# one on PATH when it is static, else Debian's busybox-static package, unpacked (no root).
+install_busybox() {
+  if [[ -x "$BIN/busybox" ]]; then return; fi
+  local p; p="$(command -v busybox || true)"
+  if [[ -n "$p" ]] && file -L "$p" 2>/dev/null | grep -q 'statically linked'; then
+    cp "$p" "$BIN/busybox"; return
+  fi
+  command -v apt-get >/dev/null || { log "busybox: install a static busybox (Debian: busybox-static) or put one at $BIN/busybox"; exit 1; }
+  log "fetching Debian's busybox-static"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get download -qq busybox-static 2>/dev/null && dpkg-deb -x busybox-static_*.deb x)
+  cp "$tmp/x/bin/busybox" "$BIN/busybox"; rm -rf "$tmp"
+}
+
+# krew, the kubectl plugin manager, for the krew manifest's test (about 15 seconds cold).
+install_krew() {
+  if stamp_ok krew "$KREW_VERSION"; then return; fi
+  log "building krew $KREW_VERSION"
+  local tmp; tmp="$(mktemp -d)"
+  GOBIN="$tmp" go install "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION"
+  mv "$tmp/krew" "$BIN/krew"; rm -rf "$tmp"
+  echo "$KREW_VERSION" > "$BIN/.krew.version"
+}
+
+want=("$@"); [[ ${#want[@]} -gt 0 ]] || want=(kustomize helm3 helm4 podman busybox krew)
 for t in "${want[@]}"; do
   case "$t" in
     kustomize) install_kustomize ;;
     helm3) install_helm helm v3 "$HELM3_VERSION" ;;
     helm4) install_helm helm4 v4 "$HELM4_VERSION" ;;
     podman) install_podman ;;
+    busybox) install_busybox ;;
+    krew) install_krew ;;
     *) echo "tools: unknown tool $t" >&2; exit 2 ;;
   esac
 done
