@@ -98,7 +98,9 @@ type Port struct {
 // it by ID.
 type PolicyRef struct {
 	// ID is "NAMESPACE/KIND/NAME".
-	ID        string `json:"id"`
+	ID string `json:"id"`
+	// Ref names the policy as the other formats do: "NAMESPACE/NAME".
+	Ref       string `json:"ref"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
 	Kind      string `json:"kind"`
@@ -256,7 +258,7 @@ func (ps PolicySet) Add(policies []*analysis.Policy) []string {
 	for _, p := range policies {
 		id := p.Namespace + "/" + p.Object.Kind + "/" + p.Name
 		if _, ok := ps[id]; !ok {
-			ps[id] = PolicyRef{ID: id, Namespace: p.Namespace, Name: p.Name, Kind: p.Object.Kind,
+			ps[id] = PolicyRef{ID: id, Ref: p.Ref(), Namespace: p.Namespace, Name: p.Name, Kind: p.Object.Kind,
 				Reason: p.Object.Annotations[manifest.ReasonAnnotation], Generated: p.Generated()}
 		}
 		ids = append(ids, id)
