@@ -33,6 +33,15 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.external, "external", nil, "name an address range shown as a peer, `NAME=CIDR` (repeatable)")
 }
 
+// model reads the settings and the input and builds the model: nil and the
+// exit code when it cannot. (tierwall verify's, behind the verify build tag.)
+//
+//nolint:unused // used by verify.go, built with -tags verify
+func (r *session) model(cmd *cobra.Command, f *inputFlags, paths []string) (*analysis.Model, []manifest.Object, int) {
+	m, objs, _, code := r.checkInput(cmd, f, paths)
+	return m, objs, code
+}
+
 // analysisOptions reads the settings of report, check and diff: the
 // flags, then the --config file. inputs are the path lists the command
 // will read, for the stdin check.
