@@ -1,8 +1,14 @@
 package e2e
 
 import (
+	"archive/tar"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,6 +67,22 @@ func TestContainerFunction(t *testing.T) {
 		size, err := strconv.ParseInt(fields[2], 10, 64)
 		require.NoError(t, err)
 		assert.Less(t, size, int64(50<<20), "a small static image")
+
+		cfg := inspectImage(t, docker, containerImage)
+		version, stderr, err := runCmd(t, root, nil, filepath.Join(root, "scripts", "version.sh"))
+		require.NoError(t, err, stderr)
+		commit, stderr, err := runCmd(t, root, nil, filepath.Join(root, "scripts", "version.sh"), "commit")
+		require.NoError(t, err, stderr)
+		labels := cfg.Config.Labels
+		assert.Equal(t, strings.TrimSpace(version), labels["org.opencontainers.image.version"])
+		assert.Equal(t, strings.TrimSpace(commit), labels["org.opencontainers.image.revision"])
+		assert.Equal(t, "https://github.com/tierwall/tierwall", labels["org.opencontainers.image.source"])
+		assert.Equal(t, "Apache-2.0", labels["org.opencontainers.image.licenses"])
+		assert.Equal(t, "tierwall", labels["org.opencontainers.image.title"])
+		assert.NotEmpty(t, labels["org.opencontainers.image.created"])
+		// No shell: nothing but the function to run.
+		_, _, err = helmRun(t, env, "", nil, docker, "run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", containerImage, "-c", "true")
+		assert.Error(t, err, "the image has no shell")
 	})
 
 	t.Run("read-only, no network, as nobody", func(t *testing.T) {
@@ -102,4 +124,140 @@ func TestContainerFunction(t *testing.T) {
 		require.NoError(t, err, stderr)
 		testutil.Golden(t, filepath.Join(root, "testdata", "e2e", "container", "container.yaml"), []byte(out))
 	})
+}
+
+// TestImagePlatforms builds the KRM function image for two platforms at once, as make image
+// IMAGE_PLATFORMS="linux/amd64 linux/arm64" does, from a release's binaries: a manifest list
+// of one image per platform, each with its own binary. (Docker keeps lists in registries:
+// podman only.)
+func TestImagePlatforms(t *testing.T) {
+	docker := tool(t, "DOCKER")
+	env := containerEnv(t, docker)
+	version, _, _ := runCmd(t, "", nil, docker, "--version")
+	if !strings.Contains(strings.ToLower(version), "podman") {
+		t.Skip("a local manifest list needs podman")
+	}
+	root := repoRoot(t)
+	rel := buildRelease(t, releaseVersion, "PLATFORMS=linux/amd64 linux/arm64")
+	image := fmt.Sprintf("localhost/tierwall-platforms:e2e-%d", os.Getpid())
+	out, stderr, err := helmRun(t, append(env, "CONTAINER_ENGINE="+docker, "BINARIES="+rel, "VERSION="+releaseVersion,
+		"PLATFORMS=linux/amd64 linux/arm64"), root, nil, filepath.Join(root, "scripts", "image.sh"), image)
+	require.NoError(t, err, "scripts/image.sh: %s", stderr)
+	assert.Equal(t, image, strings.TrimSpace(out))
+	var ids []string // the platforms' images, removed with the list
+	t.Cleanup(func() {
+		_, _, _ = helmRun(t, env, "", nil, docker, "manifest", "rm", image)
+		for _, id := range ids {
+			_, _, _ = helmRun(t, env, "", nil, docker, "rmi", id)
+		}
+	})
+
+	out, stderr, err = helmRun(t, env, "", nil, docker, "manifest", "inspect", image)
+	require.NoError(t, err, stderr)
+	var list struct {
+		Manifests []struct {
+			Digest   string `json:"digest"`
+			Platform struct {
+				Architecture string `json:"architecture"`
+				OS           string `json:"os"`
+			} `json:"platform"`
+		} `json:"manifests"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &list), out)
+	var platforms []string
+	for _, m := range list.Manifests {
+		platforms = append(platforms, m.Platform.OS+"/"+m.Platform.Architecture)
+		ref := strings.Split(image, ":")[0] + "@" + m.Digest
+		id, stderr, err := helmRun(t, env, "", nil, docker, "image", "inspect", ref, "--format", "{{.Id}}")
+		require.NoError(t, err, stderr)
+		ids = append(ids, strings.TrimSpace(id))
+		cfg := inspectImage(t, docker, ref)
+		assert.Equal(t, m.Platform.Architecture, cfg.Architecture)
+		assert.Equal(t, "65534:65534", cfg.Config.User)
+		assert.Equal(t, releaseVersion, cfg.Config.Labels["org.opencontainers.image.version"])
+	}
+	sort.Strings(platforms)
+	assert.Equal(t, []string{"linux/amd64", "linux/arm64"}, platforms)
+
+	// This machine's image in the list runs, with the released binary.
+	out, stderr, err = helmRun(t, env, "", nil, docker, "run", "--rm", "--network", "none", "--read-only", image, "version")
+	require.NoError(t, err, "%s%s", out, stderr)
+	assert.True(t, strings.HasPrefix(out, "tierwall "+releaseVersion+" "), out)
+}
+
+// inspectImage reads an image's configuration.
+func inspectImage(t *testing.T, docker, image string) imageConfig {
+	t.Helper()
+	out, stderr, err := helmRun(t, containerEnv(t, docker), "", nil, docker, "image", "inspect", image, "--format",
+		`{"architecture":{{json .Architecture}},"os":{{json .Os}},"config":{"User":{{json .Config.User}},"Entrypoint":{{json .Config.Entrypoint}},"Env":{{json .Config.Env}},"Labels":{{json .Config.Labels}}}}`)
+	require.NoError(t, err, stderr)
+	var cfg imageConfig
+	require.NoError(t, json.Unmarshal([]byte(out), &cfg), out)
+	return cfg
+}
+
+// isolatedContainerStorage gives podman a container storage of its own (vfs, in a new folder),
+// as a fresh machine has: images loaded there neither see nor replace this machine's
+// (tierwall:dev, which other tests build). Docker keeps one storage: nothing to isolate.
+func isolatedContainerStorage(t *testing.T, docker string) []string {
+	t.Helper()
+	version, _, _ := runCmd(t, "", nil, docker, "--version")
+	if !strings.Contains(strings.ToLower(version), "podman") {
+		return nil
+	}
+	// A short path: podman puts its containers' sockets under the run root, and a socket path
+	// over the limit (a subtest's t.TempDir) costs each `run` a 20 s timeout.
+	dir, err := os.MkdirTemp("", "ctr")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	conf := filepath.Join(dir, "storage.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\n",
+		filepath.Join(dir, "graph"), filepath.Join(dir, "run"))), 0o644))
+	return []string{"CONTAINERS_STORAGE_CONF=" + conf}
+}
+
+// imageConfig is what the tests read of an image's configuration.
+type imageConfig struct {
+	Architecture string `json:"architecture"`
+	OS           string `json:"os"`
+	Config       struct {
+		User       string            `json:"User"`
+		Entrypoint []string          `json:"Entrypoint"`
+		Env        []string          `json:"Env"`
+		Labels     map[string]string `json:"Labels"`
+	} `json:"config"`
+}
+
+// imageArchiveConfig reads the configuration of the one image in a gzipped docker archive.
+func imageArchiveConfig(t *testing.T, path string) imageConfig {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	files := map[string][]byte{}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		if strings.HasSuffix(h.Name, ".json") {
+			data, err := io.ReadAll(tr)
+			require.NoError(t, err)
+			files[h.Name] = data
+		}
+	}
+	var manifests []struct {
+		Config   string   `json:"Config"`
+		RepoTags []string `json:"RepoTags"`
+	}
+	require.NoError(t, json.Unmarshal(files["manifest.json"], &manifests), "%s: manifest.json", path)
+	require.Len(t, manifests, 1)
+	var cfg imageConfig
+	require.NoError(t, json.Unmarshal(files[manifests[0].Config], &cfg))
+	assert.Equal(t, "linux", cfg.OS)
+	return cfg
 }

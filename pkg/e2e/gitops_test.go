@@ -8,14 +8,15 @@ package e2e
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -360,6 +361,16 @@ func buildArgoOverlay(t *testing.T, kustomize, name string) []*yaml.Node {
 type argoApp struct {
 	name, namespace, path, repoURL, revision, plugin string
 	pluginEnv                                        [][2]string
+	params                                           []argoParam
+}
+
+// argoParam is a plugin parameter set in an Application (spec.source.plugin.parameters):
+// a string, an array or a map.
+type argoParam struct {
+	Name   string            `json:"name"`
+	String *string           `json:"string,omitempty"`
+	Array  []string          `json:"array,omitempty"`
+	Map    map[string]string `json:"map,omitempty"`
 }
 
 func readArgoApps(t *testing.T, path string) []argoApp {
@@ -379,6 +390,16 @@ func readArgoApps(t *testing.T, path string) []argoApp {
 		}
 		for _, e := range manifest.Items(o, "spec", "source", "plugin", "env") {
 			a.pluginEnv = append(a.pluginEnv, [2]string{manifest.String(e, "name"), manifest.String(e, "value")})
+		}
+		for _, e := range manifest.Items(o, "spec", "source", "plugin", "parameters") {
+			p := argoParam{Name: manifest.String(e, "name"), Array: strs(e, "array"), Map: manifest.StringMap(e, "map")}
+			if v := manifest.Lookup(e, "string"); v != nil {
+				p.String = &v.Value
+			}
+			if len(p.Map) == 0 {
+				p.Map = nil
+			}
+			a.params = append(a.params, p)
 		}
 		require.NotEmpty(t, a.namespace, "%s: the policies need the destination namespace", a.name)
 		_, err := os.Stat(filepath.Join(repoRoot(t), a.path))
@@ -406,17 +427,59 @@ func (a argoApp) buildEnv() []string {
 	for _, kv := range a.pluginEnv {
 		env = append(env, "ARGOCD_ENV_"+kv[0]+"="+kv[1])
 	}
+	return append(env, a.paramEnv()...)
+}
+
+// paramEnv is how Argo CD hands the plugin parameters over (ApplicationSourcePluginParameters
+// .Environ): all of them as JSON in ARGOCD_APP_PARAMETERS, and each as PARAM_<NAME> (a string),
+// PARAM_<NAME>_<i> (an array) or PARAM_<NAME>_<KEY> (a map), names upper-cased with every
+// other character than A-Z, 0-9 and _ made _. Empty values are not passed (the CMP server
+// drops them).
+func (a argoApp) paramEnv() []string {
+	if len(a.params) == 0 {
+		return nil
+	}
+	data, err := json.Marshal(a.params)
+	if err != nil {
+		panic(err)
+	}
+	env := []string{"ARGOCD_APP_PARAMETERS=" + string(data)}
+	escape := func(s string) string {
+		return regexp.MustCompile(`[^A-Z0-9_]`).ReplaceAllString(strings.ToUpper(s), "_")
+	}
+	add := func(k, v string) {
+		if v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	for _, p := range a.params {
+		base := "PARAM_" + escape(p.Name)
+		if p.String != nil {
+			add(base, *p.String)
+		}
+		for _, k := range slices.Sorted(maps.Keys(p.Map)) {
+			add(base+"_"+escape(k), p.Map[k])
+		}
+		for i, v := range p.Array {
+			add(fmt.Sprintf("%s_%d", base, i), v)
+		}
+	}
 	return env
 }
 
-func (a argoApp) env(name string) string {
-	for _, kv := range a.pluginEnv {
-		if kv[0] == name {
-			return kv[1]
+// param returns the values of the parameter name (a string is one value).
+func (a argoApp) param(name string) []string {
+	for _, p := range a.params {
+		if p.Name == name {
+			if p.String != nil {
+				return []string{*p.String}
+			}
+			return p.Array
 		}
 	}
-	return ""
+	return nil
 }
+
 
 // staticCopier returns a statically linked program that copies its first argument to its
 // second when called as cp: the busybox of this machine when there is a static one (the
@@ -546,176 +609,10 @@ func TestArgoCDExecRecipe(t *testing.T) {
 	}
 }
 
-// TestArgoCDPluginRecipe runs recipe B: the init container's download script against a
-// local copy of a release, then the Config Management Plugin's init and generate
-// commands, exactly as plugin.yaml writes them, in each example Application's source
-// folder with Argo CD's environment.
-func TestArgoCDPluginRecipe(t *testing.T) {
-	kustomize := tool(t, "KUSTOMIZE")
-	helm := tool(t, "HELM3") // Argo CD's image ships Helm 3
-	tierwallBin(t, "tierwall")
-	root := repoRoot(t)
-	objs := buildArgoOverlay(t, kustomize, "cmp")
-
-	// What the sidecar reads: plugin.yaml, unchanged, from the generated ConfigMap.
-	pluginFile := filepath.Join(root, "examples", "argocd", "cmp", "plugin.yaml")
-	pluginText, err := os.ReadFile(pluginFile)
-	require.NoError(t, err)
-	cm := findObject(t, objs, "ConfigMap", "tierwall-cmp-plugin-*")
-	assert.Equal(t, string(pluginText), manifest.String(cm, "data", "plugin.yaml"))
-
-	dep := findObject(t, objs, "Deployment", "argocd-repo-server")
-	checkPodVolumes(t, dep)
-	spec := podSpec(dep)
-	sidecar := named(t, manifest.Items(spec, "containers"), "tierwall-cmp")
-	assert.Equal(t, []string{"/var/run/argocd/argocd-cmp-server"}, strs(sidecar, "command"))
-	assert.Equal(t, "999", manifest.String(sidecar, "securityContext", "runAsUser"), "Argo CD requires user 999")
-	assert.Equal(t, "var-files", manifest.String(mountAt(t, sidecar, "/var/run/argocd"), "name"))
-	assert.Equal(t, "plugins", manifest.String(mountAt(t, sidecar, "/home/argocd/cmp-server/plugins"), "name"))
-	cfg := mountAt(t, sidecar, "/home/argocd/cmp-server/config/plugin.yaml")
-	assert.Equal(t, "plugin.yaml", manifest.String(cfg, "subPath"))
-	cfgVol := named(t, manifest.Items(spec, "volumes"), manifest.String(cfg, "name"))
-	assert.Equal(t, manifest.String(cm, "metadata", "name"), manifest.String(cfgVol, "configMap", "name"),
-		"the sidecar mounts the generated ConfigMap (its hashed name)")
-	assert.NotEqual(t, "tmp", manifest.String(mountAt(t, sidecar, "/tmp"), "name"), "not the repo-server's /tmp")
-	onPath := mountAt(t, sidecar, "/usr/local/bin/tierwall-postrender")
-	download := named(t, manifest.Items(spec, "initContainers"), "tierwall-download")
-	downloadEnv := envMap(download)
-	toolsMount := mountOf(t, download, manifest.String(onPath, "name"))
-	assert.Equal(t, toolsMount, downloadEnv["TIERWALL_TOOLS"], "the script writes where the volume is")
-	assert.Regexp(t, `^https://github\.com/tierwall/tierwall/releases/download/v\d+\.\d+\.\d+$`, downloadEnv["TIERWALL_RELEASE_URL"])
-	sidecarEnv := envMap(sidecar)
-
-	// The init container's script, against a local copy of the release (only the URL and
-	// the folder differ from the manifest).
-	rel := buildRelease(t, releaseVersion)
-	runDownload := func(t *testing.T, url string) (string, string, string, error) {
-		tools := t.TempDir()
-		env := []string{"PATH=" + sysPath, "HOME=" + t.TempDir()}
-		for k, v := range downloadEnv {
-			env = append(env, k+"="+v)
-		}
-		env = append(env, "TIERWALL_RELEASE_URL="+url, "TIERWALL_TOOLS="+tools)
-		argv := append(strs(download, "command"), strs(download, "args")...)
-		out, stderr, err := runEnv(t, t.TempDir(), env, nil, argv...)
-		return tools, out, stderr, err
-	}
-	tools, out, stderr, err := runDownload(t, serveRelease(t, rel))
-	require.NoError(t, err, "the download script: %s%s", out, stderr)
-	entries, err := os.ReadDir(tools)
-	require.NoError(t, err)
-	require.Len(t, entries, 1, "the script leaves the binary only")
-	postrender := filepath.Join(tools, manifest.String(onPath, "subPath"))
-	out, stderr, err = runCmd(t, "", nil, postrender, "--version")
-	require.NoError(t, err, stderr)
-	assert.True(t, strings.HasPrefix(out, "tierwall-postrender "+releaseVersion+" (commit "), out)
-
-	t.Run("download refuses a binary that does not match SHA256SUMS", func(t *testing.T) {
-		tampered := t.TempDir()
-		require.NoError(t, os.CopyFS(tampered, os.DirFS(rel)))
-		bin := filepath.Join(tampered, "tierwall-postrender_linux_"+runtime.GOARCH)
-		data, err := os.ReadFile(bin)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(bin, append(data, 0), 0o755))
-		tools, out, stderr, err := runDownload(t, serveRelease(t, tampered))
-		require.Error(t, err, "%s%s", out, stderr)
-		assert.Contains(t, out+stderr, "FAILED")
-		_, statErr := os.Stat(filepath.Join(tools, "tierwall-postrender"))
-		assert.True(t, os.IsNotExist(statErr), "no binary is installed")
-	})
-
-	// The plugin, as argocd-cmp-server runs it.
-	plugin := parseObjects(t, string(pluginText))
-	require.Len(t, plugin, 1)
-	p := plugin[0]
-	require.Equal(t, "argoproj.io/v1alpha1", manifest.String(p, "apiVersion"))
-	require.Equal(t, "ConfigManagementPlugin", manifest.String(p, "kind"))
-	pluginName := manifest.String(p, "metadata", "name")
-	require.Empty(t, manifest.String(p, "spec", "version"), "with a version, Applications would name it <name>-<version>")
-	assert.Nil(t, manifest.Lookup(p, "spec", "discover"), "used only when an Application names it")
-	initCmd := append(strs(p, "spec", "init", "command"), strs(p, "spec", "init", "args")...)
-	generateCmd := append(strs(p, "spec", "generate", "command"), strs(p, "spec", "generate", "args")...)
-	require.NotEmpty(t, generateCmd)
-
-	// The sidecar's PATH: Argo CD's image brings helm and kustomize; the init container
-	// brought tierwall-postrender.
-	bins := binDir(t, map[string]string{"helm": helm, "kustomize": kustomize, "tierwall-postrender": postrender})
-	runPlugin := func(t *testing.T, dir string, app argoApp) (string, string, error) {
-		t.Helper()
-		sandbox := t.TempDir() // the sidecar's own /tmp
-		env := []string{"PATH=" + bins + ":" + sysPath, "HOME=" + filepath.Join(sandbox, "home")}
-		for k, v := range sidecarEnv {
-			if rest, ok := strings.CutPrefix(v, "/tmp/"); ok {
-				v = filepath.Join(sandbox, rest)
-			}
-			env = append(env, k+"="+v)
-		}
-		env = append(env, app.buildEnv()...)
-		if len(initCmd) > 0 {
-			out, stderr, err := runEnv(t, dir, env, nil, initCmd...)
-			if err != nil {
-				return out, stderr, fmt.Errorf("init: %w", err)
-			}
-		}
-		return runEnv(t, dir, env, nil, generateCmd...)
-	}
-
-	repo := copyExamples(t)
-	for _, app := range readArgoApps(t, filepath.Join(root, "examples", "argocd", "cmp", "applications.yaml")) {
-		t.Run(app.name, func(t *testing.T) {
-			require.Equal(t, pluginName, app.plugin, "the Application names the plugin")
-			dir := filepath.Join(repo, app.path)
-			out, stderr, err := runPlugin(t, dir, app)
-			require.NoError(t, err, "generate: %s", stderr)
-
-			var plain string
-			if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err == nil {
-				plain, stderr, err = helmRun(t, helmEnv(t), dir, nil, helm, "template", app.name, ".", "--namespace", app.namespace, "--include-crds")
-				require.NoError(t, err, stderr)
-			} else {
-				plain, stderr, err = runCmd(t, dir, nil, kustomize, "build", ".")
-				require.NoError(t, err, stderr)
-			}
-			policies := checkRendered(t, out, plain, app.namespace)
-			noMonitoring := strings.Contains(app.env("TIERWALL_ARGS"), "--no-monitoring")
-			assert.Equal(t, noMonitoring, policyNamed(policies, "allow-monitoring") == nil, "TIERWALL_ARGS reaches tierwall-postrender")
-			if strings.Contains(plain, "helm.sh/hook:") {
-				assert.True(t, selectsMigrate(t, policies), "in a pipe tierwall sees the chart's hooks and admits the migration Job")
-			}
-		})
-	}
-
-	t.Run("a failed render fails the sync", func(t *testing.T) {
-		chart := filepath.Join(t.TempDir(), "broken")
-		require.NoError(t, os.CopyFS(chart, os.DirFS(filepath.Join(root, "examples", "helm", "three-tier"))))
-		require.NoError(t, os.WriteFile(filepath.Join(chart, "templates", "broken.yaml"), []byte(`{{ fail "the chart is broken" }}`), 0o644))
-		out, stderr, err := runPlugin(t, chart, argoApp{name: "broken", namespace: "shop", path: "broken"})
-		require.Error(t, err, "pipefail: the render's failure is the plugin's")
-		assert.Contains(t, stderr, "the chart is broken")
-		assert.Empty(t, strings.TrimSpace(out))
-	})
-
-	t.Run("init fetches chart dependencies", func(t *testing.T) {
-		base := t.TempDir()
-		require.NoError(t, os.CopyFS(filepath.Join(base, "three-tier"), os.DirFS(filepath.Join(root, "examples", "helm", "three-tier"))))
-		umbrella := filepath.Join(base, "umbrella")
-		require.NoError(t, os.MkdirAll(filepath.Join(umbrella, "templates"), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(umbrella, "Chart.yaml"), []byte("apiVersion: v2\nname: umbrella\nversion: 0.1.0\n"+
-			"dependencies:\n  - name: three-tier\n    version: 0.1.0\n    repository: file://../three-tier\n"), 0o644))
-		app := argoApp{name: "umbrella", namespace: "shop", path: "umbrella"}
-		out, stderr, err := runPlugin(t, umbrella, app)
-		require.NoError(t, err, stderr)
-		_, err = os.Stat(filepath.Join(umbrella, "charts", "three-tier-0.1.0.tgz"))
-		assert.NoError(t, err, "init ran helm dependency build")
-		_, policies := splitOutput(t, out)
-		assert.NotNil(t, policyNamed(policies, "default-deny-all"))
-		assert.Contains(t, out, "# Source: umbrella/charts/three-tier/templates/api.yaml")
-	})
-}
-
-// TestArgoCDOverlaysAcceptedByAPIServer sends what both recipes change in Argo CD (the
-// repo-server Deployment, argocd-cm, the plugin's ConfigMap) through a real API server
-// with strict validation.
+// TestArgoCDOverlaysAcceptedByAPIServer sends what the recipes change in Argo CD (the
+// repo-server Deployment and argocd-cm of both overlays; the repo-server and argocd-cmp-cm the
+// argo-cd chart makes of the Helm recipe's values) through a real API server with strict
+// validation.
 func TestArgoCDOverlaysAcceptedByAPIServer(t *testing.T) {
 	kustomize := tool(t, "KUSTOMIZE")
 	kubectl := tool(t, "KUBECTL")
@@ -723,11 +620,16 @@ func TestArgoCDOverlaysAcceptedByAPIServer(t *testing.T) {
 	k := startAPIServer(t, repoRoot(t), apiserver, etcd, kubectl)
 	_, stderr, err := k.run(nil, "create", "namespace", "argocd")
 	require.NoError(t, err, stderr)
-	for _, overlay := range []string{"exec", "cmp"} {
+	for _, overlay := range []string{"exec", "cmp", "helm chart values"} {
 		t.Run(overlay, func(t *testing.T) {
 			var objs []*yaml.RNode
-			for _, o := range buildArgoOverlay(t, kustomize, overlay) {
-				objs = append(objs, yaml.NewRNode(o))
+			if overlay == "helm chart values" {
+				cm, dep := argoChartObjects(t, helmChartRecipe(t))
+				objs = []*yaml.RNode{yaml.NewRNode(cm), yaml.NewRNode(dep)}
+			} else {
+				for _, o := range buildArgoOverlay(t, kustomize, overlay) {
+					objs = append(objs, yaml.NewRNode(o))
+				}
 			}
 			out, stderr, err := k.dryRunApply(objs, "argocd")
 			require.NoError(t, err, "%s%s", out, stderr)
@@ -881,7 +783,7 @@ func TestFluxRecipes(t *testing.T) {
 		t.Run(option, func(t *testing.T) {
 			steps, wfEnv := readWorkflow(t, filepath.Join(root, "examples", "flux", option, "workflow.yaml"))
 			require.Contains(t, wfEnv, "TIERWALL_RELEASE_URL")
-			assert.Regexp(t, `^https://github\.com/tierwall/tierwall/releases/download/v\d+\.\d+\.\d+$`, wfEnv["TIERWALL_RELEASE_URL"])
+			assert.True(t, strings.HasPrefix(wfEnv["TIERWALL_RELEASE_URL"], "https://"), "the release folder (replaced here by a local copy)")
 
 			// The checkout: this repository's examples, committed, with a local origin.
 			repo := copyExamples(t)
