@@ -8,7 +8,6 @@
 package inject
 
 import (
-	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -31,10 +30,6 @@ import (
 	"github.com/tierwall/tierwall/pkg/workload"
 )
 
-// ErrFindings is returned when the run found errors in its input (they are
-// in Output.Results); nothing is generated then.
-var ErrFindings = errors.New("the input has errors")
-
 // Engine derives the policies for one configuration.
 type Engine struct {
 	Spec *v1alpha1.Spec
@@ -56,6 +51,9 @@ type Output struct {
 	Needs []plumbing.Need
 	// Summary is what the run saw and did, for the channels users read.
 	Summary Summary
+	// Failed is set when the input has errors (in Results): nothing is
+	// generated then.
+	Failed bool
 	// Drop lists the indexes of input objects that are tierwall's own
 	// unedited earlier output (their tierwall.io/hash matches their spec):
 	// the front ends leave them out, since Objects regenerates what is still
@@ -162,7 +160,7 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	out.Results = append(out.Results, rs...)
 	if result.HasErrors(out.Results) {
 		result.Sort(out.Results)
-		return Output{Results: out.Results, Summary: out.Summary}, ErrFindings
+		return Output{Results: out.Results, Summary: out.Summary, Failed: true}, nil
 	}
 
 	out.Summary.annotate(gen)

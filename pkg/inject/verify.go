@@ -1,7 +1,6 @@
 package inject
 
 import (
-	"errors"
 	"net/netip"
 	"strings"
 
@@ -90,7 +89,7 @@ func (e Engine) Verify(objs []manifest.Object, out Output) (framework.Results, b
 // an input the engine cannot read at all.
 func (e Engine) Process(objs []manifest.Object) (out Output, failed bool, err error) {
 	out, err = e.Run(objs)
-	if errors.Is(err, ErrFindings) {
+	if err == nil && out.Failed {
 		out.Summary.Count(out.Results)
 		return out, true, nil
 	}
