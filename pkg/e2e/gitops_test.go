@@ -480,7 +480,6 @@ func (a argoApp) param(name string) []string {
 	return nil
 }
 
-
 // staticCopier returns a statically linked program that copies its first argument to its
 // second when called as cp: the busybox of this machine when there is a static one (the
 // recipe's first init container copies busybox's), else a small Go stand-in.
