@@ -138,15 +138,6 @@ func checkPodVolumes(t *testing.T, dep *yaml.Node) {
 	}
 }
 
-// envMap returns a container's literal env values.
-func envMap(c *yaml.Node) map[string]string {
-	out := map[string]string{}
-	for _, e := range manifest.Items(c, "env") {
-		out[manifest.String(e, "name")] = manifest.String(e, "value")
-	}
-	return out
-}
-
 // copyExamples copies examples/ into a new folder laid out as the repository, so that
 // recipes run in a checkout of their own and may write there.
 func copyExamples(t *testing.T) string {
@@ -678,7 +669,6 @@ type runner struct {
 	t                        *testing.T
 	workspace, temp, ghPath  string
 	basePath                 string
-	env                      map[string]string
 	workflowEnv, overrideEnv map[string]string
 	lastStdout, lastStderr   string
 }
@@ -1105,12 +1095,12 @@ func TestKptResourceList(t *testing.T) {
 	})
 
 	t.Run("local-config items get no policies", func(t *testing.T) {
-		rl, in := kptResourceList(t, dir, fc)
+		_, in := kptResourceList(t, dir, fc)
 		local := parseObjects(t, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: tool\n  namespace: local-only\n"+
 			"  annotations:\n    config.kubernetes.io/local-config: \"true\"\nspec:\n  selector: {matchLabels: {app: tool}}\n"+
 			"  template:\n    metadata: {labels: {app: tool}}\n    spec: {containers: [{name: tool, image: tool}]}\n")[0]
 		in = append(in, local)
-		rl = testutil.ResourceList(t, in, fc)
+		rl := testutil.ResourceList(t, in, fc)
 		for _, p := range kptPolicies(t, in, runKptFunction(t, rl)) {
 			assert.NotEqual(t, "local-only", manifest.String(p, "metadata", "namespace"))
 		}
@@ -1224,7 +1214,7 @@ func TestKpt(t *testing.T) {
 		assert.Equal(t, after, snapshot(t, pkg), "rendering again changes nothing")
 		rendered = after
 
-		_, stderr, err = runEnv(t, "", env, nil, kpt, "fn", "render", pkg)
+		_, _, err = runEnv(t, "", env, nil, kpt, "fn", "render", pkg)
 		assert.Error(t, err, "an exec function needs --allow-exec")
 	})
 

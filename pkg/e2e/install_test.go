@@ -288,7 +288,7 @@ func testKrew(t *testing.T, dir string, platforms [][2]string) {
 	require.NotEmpty(t, named)
 	for _, m := range named {
 		_, stderr, err := runCmd(t, "", nil, host, m[1], "--help")
-		assert.NoError(t, err, "the krew description shows kubectl tierwall %s: %s", m[1], stderr)
+		require.NoError(t, err, "the krew description shows kubectl tierwall %s: %s", m[1], stderr)
 	}
 
 	krew := tool(t, "KREW")

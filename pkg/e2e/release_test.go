@@ -10,6 +10,7 @@ import (
 	"debug/macho"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -328,7 +329,7 @@ func TestRelease(t *testing.T) {
 		otherKey := filepath.Join(t.TempDir(), "other.asc")
 		_, stderr, err = helmRun(t, append(os.Environ(), "GNUPGHOME="+otherHome), "", nil, "gpg", "--batch", "--armor", "--export", "--output", otherKey)
 		require.NoError(t, err, stderr)
-		_, stderr, err = helmRun(t, helmEnv(t), "", nil, helm4, "plugin", "install", url, "--keyring", otherKey)
+		_, _, err = helmRun(t, helmEnv(t), "", nil, helm4, "plugin", "install", url, "--keyring", otherKey)
 		require.Error(t, err, "a key that did not sign the release")
 	})
 
@@ -448,7 +449,7 @@ func TestReleaseVersions(t *testing.T) {
 	// A failed build leaves the last release as it was, and no half-built folder.
 	before, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
 	require.NoError(t, err)
-	_, stderr, err = helmRun(t, append(os.Environ(), "VERSION=v1.0.0", "PLATFORMS="+hostPlatform(), "IMAGES=0", "GOFLAGS=-mod=nonsense"), root, nil,
+	_, _, err = helmRun(t, append(os.Environ(), "VERSION=v1.0.0", "PLATFORMS="+hostPlatform(), "IMAGES=0", "GOFLAGS=-mod=nonsense"), root, nil,
 		filepath.Join(root, "scripts", "release.sh"), dir)
 	require.Error(t, err, "the go build must fail with GOFLAGS=-mod=nonsense")
 	after, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
@@ -466,7 +467,7 @@ func TestReleaseVersions(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, stderr, "is not a release folder")
 	_, err = os.Stat(keep)
-	assert.NoError(t, err, "the folder is left alone")
+	require.NoError(t, err, "the folder is left alone")
 
 	// A signing key that is not there stops the release before anything is built.
 	_, stderr, err = helmRun(t, append(os.Environ(), "VERSION=v1.0.0", "PLATFORMS="+hostPlatform(), "IMAGES=0",
@@ -524,7 +525,7 @@ func readTarGz(t *testing.T, path string) map[string]tarFile {
 	out := map[string]tarFile{}
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		require.NoError(t, err)

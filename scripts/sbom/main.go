@@ -44,7 +44,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *version == "" || fs.NArg() == 0 {
-		return errors.New("usage: sbom -version VERSION [-created TIME] BINARY...")
+		return errors.New("usage: sbom -version VERSION [-created TIME] BINARY [BINARY ...]")
 	}
 	when := time.Now().UTC()
 	if *created != "" {

@@ -83,6 +83,6 @@ func TestRunOnItself(t *testing.T) {
 		}
 		assert.Contains(t, text, `"pkg:golang/`+d.Path+`@`+d.Version+`"`)
 	}
-	assert.Error(t, run([]string{os.Args[0]}, &out), "-version is required")
+	require.Error(t, run([]string{os.Args[0]}, &out), "-version is required")
 	assert.Error(t, run([]string{"-version", "v1", "-created", "yesterday", os.Args[0]}, &out))
 }
