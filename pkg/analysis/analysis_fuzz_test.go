@@ -39,7 +39,7 @@ func FuzzAnalysis(f *testing.F) {
 		docs := g.objects()
 		build := func(reverse bool) (*analysis.Model, []manifest.Object) {
 			objs := objectsOf(t, docs, reverse)
-			m, _ := analysis.New(objs, analysis.Options{})
+			m := analysis.New(objs, analysis.Options{})
 			return m, objs
 		}
 		m, _ := build(false)

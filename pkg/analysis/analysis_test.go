@@ -127,7 +127,8 @@ func TestBetween(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			m, rs := analysis.New(objects(t, tc.docs...), analysis.Options{})
+			m := analysis.New(objects(t, tc.docs...), analysis.Options{})
+			rs := m.Findings
 			require.Empty(t, rs)
 			for _, p := range tc.probes {
 				v := m.Between(endpoint(t, m, p.from), endpoint(t, m, p.to))
@@ -142,12 +143,12 @@ func TestBetween(t *testing.T) {
 }
 
 func TestVerdictNamesPolicies(t *testing.T) {
-	m, rs := analysis.New(objects(t, webPod, dbPod, denyAll,
+	m := analysis.New(objects(t, webPod, dbPod, denyAll,
 		policy("db-in", "  podSelector: {matchLabels: {app: db}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: pg}]"),
 		policy("db-in-other", "  podSelector: {matchLabels: {app: db}}\n  ingress: [{ports: [{port: 1234}]}]"),
 		policy("web-out", "  podSelector: {matchLabels: {app: web}}\n  egress: [{to: [{podSelector: {matchLabels: {app: db}}}]}]"),
 	), analysis.Options{})
-	require.Empty(t, rs)
+	require.Empty(t, m.Findings)
 	v := m.Between(endpoint(t, m, "shop/web"), endpoint(t, m, "shop/db"))
 	assert.Equal(t, "TCP/1234, TCP/5432", v.Ports.String())
 	refs := func(ps []*analysis.Policy) (out []string) {
@@ -163,7 +164,7 @@ func TestVerdictNamesPolicies(t *testing.T) {
 }
 
 func TestHostNetworkIsLeftOut(t *testing.T) {
-	m, _ := analysis.New(objects(t, denyAll, `apiVersion: apps/v1
+	m := analysis.New(objects(t, denyAll, `apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: shop}
 spec:
@@ -187,7 +188,7 @@ spec:
 func TestVirtualEndpointsFollowTheConfig(t *testing.T) {
 	spec := &v1alpha1.Spec{DNS: v1alpha1.DNS{Profile: v1alpha1.DNSProfileNodeLocal}, KubeAPI: v1alpha1.KubeAPI{CIDRs: []string{"172.18.0.2/32"}}}
 	spec.Default()
-	m, _ := analysis.New(objects(t, webPod), analysis.Options{Spec: spec,
+	m := analysis.New(objects(t, webPod), analysis.Options{Spec: spec,
 		External: []analysis.NamedCIDR{{Name: "billing", CIDR: mustPrefix(t, "198.51.100.0/24")}}})
 	var got []string
 	for _, e := range m.Endpoints {
@@ -211,7 +212,7 @@ func TestVirtualEndpointsFollowTheConfig(t *testing.T) {
 }
 
 func TestVirtualEndpointGivesWayToTheInput(t *testing.T) {
-	m, _ := analysis.New(objects(t, webPod, `apiVersion: apps/v1
+	m := analysis.New(objects(t, webPod, `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: coredns, namespace: kube-system}
 spec:
@@ -226,7 +227,7 @@ spec:
 }
 
 func TestWildcardFlows(t *testing.T) {
-	m, _ := analysis.New(objects(t, webPod, dbPod, denyAll,
+	m := analysis.New(objects(t, webPod, dbPod, denyAll,
 		policy("web-in", "  podSelector: {matchLabels: {app: web}}\n  ingress: [{ports: [{port: http}]}]"),
 		policy("db-out", "  podSelector: {matchLabels: {app: db}}\n  egress: [{ports: [{port: http}, {port: 443}]}]"),
 	), analysis.Options{})
@@ -265,7 +266,8 @@ func TestInvalidPoliciesAreFindings(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			m, rs := analysis.New(objects(t, webPod, policy("bad", tc.spec)), analysis.Options{})
+			m := analysis.New(objects(t, webPod, policy("bad", tc.spec)), analysis.Options{})
+			rs := m.Findings
 			require.Len(t, rs, 1)
 			assert.Equal(t, "error", string(rs[0].Severity))
 			require.NotNil(t, rs[0].Field)

@@ -232,8 +232,9 @@ func (m *Model) Namespace(name string) (*Namespace, bool) {
 }
 
 // New builds the model of objs, the final object set (the input's own
-// policies included), and evaluates every policy.
-func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
+// policies included), and evaluates every policy; the problems met reading
+// it (invalid policies, left out) are in Model.Findings.
+func New(objs []manifest.Object, opts Options) *Model {
 	spec := opts.Spec
 	if spec == nil {
 		spec = &v1alpha1.Spec{}
@@ -303,7 +304,7 @@ func New(objs []manifest.Object, opts Options) (*Model, framework.Results) {
 	m.buildClasses()
 	m.evaluate()
 	result.Sort(m.Findings)
-	return m, m.Findings
+	return m
 }
 
 func (m *Model) addNamespace(n *Namespace) {

@@ -33,7 +33,8 @@ const grafanaIngress = `  podSelector: {matchLabels: {app: web}}
 // an input workload matches does not.
 func TestSelectorPeers(t *testing.T) {
 	objs := objects(t, webPod, dbPod, policy("web-in", grafanaIngress))
-	m, findings := analysis.New(objs, analysis.Options{SelectorPeers: true})
+	m := analysis.New(objs, analysis.Options{SelectorPeers: true})
+	findings := m.Findings
 	require.Empty(t, findings)
 	var peers []string
 	for _, e := range m.Endpoints {
@@ -79,8 +80,8 @@ func TestSelectorPeersKeepVerdicts(t *testing.T) {
 	mine := strings.ReplaceAll(policy("web-in", grafanaIngress), "namespace: shop", "namespace: team-001")
 	s, err := stream.Parse(append(out, []byte("---\n"+mine+"\n")...))
 	require.NoError(t, err)
-	plain, _ := analysis.New(s.Objects, analysis.Options{Spec: spec})
-	withPeers, _ := analysis.New(s.Objects, analysis.Options{Spec: spec, SelectorPeers: true})
+	plain := analysis.New(s.Objects, analysis.Options{Spec: spec})
+	withPeers := analysis.New(s.Objects, analysis.Options{Spec: spec, SelectorPeers: true})
 	require.Greater(t, len(withPeers.Endpoints), len(plain.Endpoints)+3)
 	byID := map[string]*analysis.Endpoint{}
 	for _, e := range withPeers.Endpoints {
@@ -96,7 +97,7 @@ func TestSelectorPeersKeepVerdicts(t *testing.T) {
 	for i, j := 0, len(reversed)-1; i < j; i, j = i+1, j-1 {
 		reversed[i], reversed[j] = reversed[j], reversed[i]
 	}
-	again, _ := analysis.New(reversed, analysis.Options{Spec: spec, SelectorPeers: true})
+	again := analysis.New(reversed, analysis.Options{Spec: spec, SelectorPeers: true})
 	ids := func(m *analysis.Model) (out []string) {
 		for _, e := range m.Endpoints {
 			out = append(out, e.ID)

@@ -100,7 +100,7 @@ type Options struct {
 // point for front ends that hold objects (the KRM function after adding its
 // policies).
 func Objects(objs []manifest.Object, spec *v1alpha1.Spec, opts Options) framework.Results {
-	m, _ := analysis.New(objs, analysis.Options{Spec: spec})
+	m := analysis.New(objs, analysis.Options{Spec: spec})
 	if opts.Needs == nil {
 		opts.Needs, opts.Input = ReadInput(objs, m.Spec)
 	}

@@ -51,7 +51,7 @@ func runCase(t *testing.T, dir string) framework.Results {
 			opts.ClusterCIDRs = append(opts.ClusterCIDRs, netip.MustParsePrefix(c))
 		}
 	}
-	m, _ := analysis.New(objs, analysis.Options{Spec: spec})
+	m := analysis.New(objs, analysis.Options{Spec: spec})
 	return check.Run(m, opts)
 }
 

@@ -118,7 +118,7 @@ func (r *session) diff(cmd *cobra.Command, f *inputFlags, v *viewFlags, format s
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			models[i], _ = analysis.New(objs[i], opts)
+			models[i] = analysis.New(objs[i], opts)
 		}()
 	}
 	wg.Wait()

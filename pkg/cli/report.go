@@ -193,7 +193,7 @@ func (r *session) report(cmd *cobra.Command, f *inputFlags, v *viewFlags, format
 		return r.usageError(cmd, err)
 	}
 	opts.SelectorPeers = true
-	m, _ := analysis.New(objs, opts)
+	m := analysis.New(objs, opts)
 	rep, err := report.Build(m, ro)
 	if err != nil {
 		return r.usageError(cmd, err)

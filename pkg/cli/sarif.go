@@ -38,7 +38,7 @@ func (r *session) checkInput(cmd *cobra.Command, f *inputFlags, paths []string) 
 		fmt.Fprintf(r.Stderr, "%s: %v\n", cmd.CommandPath(), err)
 		return nil, nil, nil, ExitInput
 	}
-	m, _ := analysis.New(objs, opts)
+	m := analysis.New(objs, opts)
 	return m, objs, origins, ExitOK
 }
 

@@ -42,7 +42,7 @@ func BenchmarkDiffRealistic(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				models[j], _ = analysis.New(s.Objects, analysis.Options{Spec: spec, SelectorPeers: true})
+				models[j] = analysis.New(s.Objects, analysis.Options{Spec: spec, SelectorPeers: true})
 			}()
 		}
 		wg.Wait()

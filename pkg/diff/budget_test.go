@@ -29,7 +29,7 @@ func TestMarkdownBudget(t *testing.T) {
 		require.NoError(t, err)
 		s, err := stream.Parse(out)
 		require.NoError(t, err)
-		models[i], _ = analysis.New(s.Objects, analysis.Options{Spec: spec, SelectorPeers: true})
+		models[i] = analysis.New(s.Objects, analysis.Options{Spec: spec, SelectorPeers: true})
 	}
 	full := diff.Compute(models[0], models[1], report.Options{MaxBytes: -1})
 	var unbounded bytes.Buffer

@@ -29,7 +29,7 @@ func model(t testing.TB, path string) *analysis.Model {
 	s, err := stream.Parse(data)
 	require.NoError(t, err)
 	objs := append([]manifest.Object{}, s.Objects...)
-	m, _ := analysis.New(objs, analysis.Options{SelectorPeers: true})
+	m := analysis.New(objs, analysis.Options{SelectorPeers: true})
 	return m
 }
 

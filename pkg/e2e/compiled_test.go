@@ -52,7 +52,8 @@ func TestCompiledAddressesZeroConfig(t *testing.T) {
 	require.NoError(t, err, stderr)
 	s, err := stream.Parse([]byte(out))
 	require.NoError(t, err)
-	m, findings := analysis.New(s.Objects, analysis.Options{})
+	m := analysis.New(s.Objects, analysis.Options{})
+	findings := m.Findings
 	require.Empty(t, findings)
 
 	byName := map[string]*analysis.Endpoint{}

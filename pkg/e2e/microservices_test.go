@@ -99,7 +99,8 @@ func allowedFlows(t *testing.T, rendered []byte, spec *v1alpha1.Spec) ([]string,
 	for i, n := range testutil.Docs(t, rendered) {
 		objs = append(objs, manifest.FromNode(i, n))
 	}
-	m, findings := analysis.New(objs, analysis.Options{Spec: spec})
+	m := analysis.New(objs, analysis.Options{Spec: spec})
+	findings := m.Findings
 	for _, f := range findings {
 		assert.NotEqual(t, "error", string(f.Severity), "analysis finding: %s", f.Message)
 	}

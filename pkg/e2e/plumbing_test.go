@@ -75,7 +75,8 @@ func edgeModel(t *testing.T, out string) (*analysis.Model, []manifest.Object) {
 	t.Helper()
 	s, err := stream.Parse([]byte(out))
 	require.NoError(t, err)
-	m, findings := analysis.New(s.Objects, analysis.Options{})
+	m := analysis.New(s.Objects, analysis.Options{})
+	findings := m.Findings
 	require.Empty(t, findings, "the analysis rejected objects of the output")
 	return m, s.Objects
 }

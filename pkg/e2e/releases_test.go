@@ -225,7 +225,8 @@ func liveTierwallPolicies(t *testing.T, objs []manifest.Object) []string {
 // liveModel analyses live objects with the defaults.
 func liveModel(t *testing.T, objs []manifest.Object) *analysis.Model {
 	t.Helper()
-	m, findings := analysis.New(objs, analysis.Options{})
+	m := analysis.New(objs, analysis.Options{})
+	findings := m.Findings
 	require.Empty(t, findings, "the analysis rejected live objects")
 	return m
 }
@@ -408,7 +409,8 @@ func sideBySideModel(t *testing.T, ns string, renders ...string) (*analysis.Mode
 	}
 	spec := &v1alpha1.Spec{Namespace: ns}
 	spec.Default()
-	m, findings := analysis.New(objs, analysis.Options{Spec: spec})
+	m := analysis.New(objs, analysis.Options{Spec: spec})
+	findings := m.Findings
 	require.Empty(t, findings, "the analysis rejected objects of the renders")
 	return m, objs
 }

@@ -36,7 +36,8 @@ func TestGuideConnectivity(t *testing.T) {
 		n := obj.Node
 		all = append(all, manifest.FromNode(len(objs)+i, n))
 	}
-	m, findings := analysis.New(all, analysis.Options{Spec: spec})
+	m := analysis.New(all, analysis.Options{Spec: spec})
+	findings := m.Findings
 	require.Empty(t, findings)
 
 	var got []string

@@ -70,7 +70,8 @@ func model(t *testing.T, spec *v1alpha1.Spec, sets ...[]*yaml.Node) (*analysis.M
 			objs = append(objs, manifest.FromNode(len(objs), n))
 		}
 	}
-	m, findings := analysis.New(objs, analysis.Options{Spec: spec})
+	m := analysis.New(objs, analysis.Options{Spec: spec})
+	findings := m.Findings
 	require.Empty(t, findings)
 	return m, objs
 }

@@ -29,7 +29,7 @@ func realisticModel(t testing.TB, namespaces, apps int) *analysis.Model {
 	require.NoError(t, err)
 	s, err := stream.Parse(out)
 	require.NoError(t, err)
-	m, _ := analysis.New(s.Objects, analysis.Options{Spec: spec, SelectorPeers: true})
+	m := analysis.New(s.Objects, analysis.Options{Spec: spec, SelectorPeers: true})
 	return m
 }
 

@@ -43,7 +43,7 @@ func model(t *testing.T, dir string) *analysis.Model {
 	}
 	spec, _, err := v1alpha1.Load(fc)
 	require.NoError(t, err)
-	m, _ := analysis.New(objs, analysis.Options{Spec: spec, SelectorPeers: true})
+	m := analysis.New(objs, analysis.Options{Spec: spec, SelectorPeers: true})
 	return m
 }
 

@@ -126,7 +126,7 @@ func NewPlan(objs []manifest.Object, spec *v1alpha1.Spec) (*Plan, error) {
 		plain = append(plain, o)
 	}
 	objs = plain
-	first, _ := analysis.New(objs, analysis.Options{Spec: spec})
+	first := analysis.New(objs, analysis.Options{Spec: spec})
 
 	for _, n := range first.Namespaces {
 		if n.Name == "" {
@@ -168,12 +168,12 @@ func NewPlan(objs []manifest.Object, spec *v1alpha1.Spec) (*Plan, error) {
 	}
 	// Both models know every host as a named address, so that each host is an
 	// endpoint of its own whatever the policies name.
-	p.manifest, _ = analysis.New(objs, analysis.Options{Spec: spec, External: named})
+	p.manifest = analysis.New(objs, analysis.Options{Spec: spec, External: named})
 	live, err := p.liveObjects()
 	if err != nil {
 		return nil, err
 	}
-	p.live, _ = analysis.New(live, analysis.Options{Spec: spec, External: named})
+	p.live = analysis.New(live, analysis.Options{Spec: spec, External: named})
 	if err := p.index(); err != nil {
 		return nil, err
 	}
