@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	networkingv1 "k8s.io/api/networking/v1"
 	"net/netip"
 	"sort"
 	"strings"
@@ -187,6 +188,9 @@ type Options struct {
 	// flow has both its ends. What the policies allow between the other
 	// endpoints is the same either way.
 	SelectorPeers bool
+	// Typed are the specs of policies tierwall just generated, by object
+	// index: read as they are, never decoded again from their YAML.
+	Typed map[int]*networkingv1.NetworkPolicySpec
 }
 
 // Model is the final object set seen as a network: namespaces, endpoints,
@@ -262,7 +266,7 @@ func New(objs []manifest.Object, opts Options) *Model {
 		ns, namespaced := set.Of[o.Index]
 		switch {
 		case o.IsNetworkPolicy() && namespaced:
-			p, rs := parsePolicy(*o, ns)
+			p, rs := parsePolicy(*o, ns, opts.Typed[o.Index])
 			m.Findings = append(m.Findings, rs...)
 			if p != nil {
 				m.Policies = append(m.Policies, p)

@@ -136,9 +136,9 @@ func (pm peerMatcher) matchesAddr(a netip.Addr) bool {
 // parsePolicy reads a NetworkPolicy. An invalid policy, one the API server
 // would refuse, is reported as an error result naming the object and field,
 // and left out (nil).
-func parsePolicy(o manifest.Object, ns string) (*Policy, framework.Results) {
-	if spec, ok := o.Prepared.(*networkingv1.NetworkPolicySpec); ok {
-		return policyFromSpec(o, ns, *spec) // a policy tierwall just generated
+func parsePolicy(o manifest.Object, ns string, typed *networkingv1.NetworkPolicySpec) (*Policy, framework.Results) {
+	if typed != nil {
+		return policyFromSpec(o, ns, *typed) // a policy tierwall just generated
 	}
 	p := &Policy{Object: o, Namespace: ns, Name: o.Name}
 	ref := result.RefOf(o)

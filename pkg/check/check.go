@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
@@ -87,6 +88,9 @@ type Options struct {
 	Strict bool
 	// Skip lists check ids whose findings are suppressed (and counted).
 	Skip []string
+	// Typed are the specs of the policies tierwall just generated, by
+	// object index (analysis.Options.Typed).
+	Typed map[int]*networkingv1.NetworkPolicySpec
 	// Input are findings on the objects themselves (ReadInput), reported
 	// with the others.
 	Input framework.Results
@@ -100,7 +104,7 @@ type Options struct {
 // point for front ends that hold objects (the KRM function after adding its
 // policies).
 func Objects(objs []manifest.Object, spec *v1alpha1.Spec, opts Options) framework.Results {
-	m := analysis.New(objs, analysis.Options{Spec: spec})
+	m := analysis.New(objs, analysis.Options{Spec: spec, Typed: opts.Typed})
 	if opts.Needs == nil {
 		opts.Needs, opts.Input = ReadInput(objs, m.Spec)
 	}

@@ -38,14 +38,15 @@ func (e Engine) Verify(objs []manifest.Object, out Output) (framework.Results, b
 		p := &out.Policies[i].Policy
 		typed[p.Namespace+"/"+p.Name] = &p.Spec
 	}
+	byIndex := map[int]*networkingv1.NetworkPolicySpec{}
 	for i, g := range out.Objects {
 		o := manifest.FromNode(len(objs)+i, g.Node)
 		if spec, ok := typed[g.Namespace+"/"+g.Name]; ok && g.Kind == "NetworkPolicy" {
-			o.Prepared = spec // the analysis reads the typed spec, not the node
+			byIndex[o.Index] = spec // the analysis reads the typed spec, not the node
 		}
 		all = append(all, o)
 	}
-	opts := check.Options{Needs: out.Needs}
+	opts := check.Options{Needs: out.Needs, Typed: byIndex}
 	if opts.Needs == nil {
 		opts.Needs = []plumbing.Need{}
 	}
