@@ -218,6 +218,7 @@ if [[ "$IMAGES" == 1 ]]; then
       "$engine" save -o "$work/image.tar" "$image" >&2
     gzip -n -9 < "$work/image.tar" > "$stage/tierwall-image_linux_$arch.tar.gz"
     rm -f "$work/image.tar"
+    "$engine" rmi "$image" >/dev/null 2>&1 || true # the archive is the release's; make image builds one to push
   done
 fi
 
