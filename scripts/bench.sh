@@ -32,8 +32,8 @@ done
 W="$(mktemp -d)"; trap 'rm -rf "$W"' EXIT
 mkdir -p "$(dirname "$OUT")"
 export CGO_ENABLED=0
-go build -trimpath -o "$W/gen" "$ROOT/pkg/bench/gen"
-go build -trimpath -o "$W/noop" "$ROOT/pkg/bench/noop"
+go build -trimpath -o "$W/gen" "$ROOT/scripts/bench/gen"
+go build -trimpath -o "$W/noop" "$ROOT/scripts/bench/noop"
 go build -trimpath -o "$W/tierwall" "$ROOT/fn/tierwall"
 go build -trimpath -o "$W/tierwall-postrender" "$ROOT/postrender/tierwall-postrender"
 TIME=/usr/bin/time
