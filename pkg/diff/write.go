@@ -45,7 +45,7 @@ func (d Diff) Summary() string {
 func Text(w io.Writer, d Diff) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tierwall diff: %s\n", d.Summary())
-	if f := filters(d.Options); f != "" {
+	if f := report.FiltersText(d.Options); f != "" {
 		fmt.Fprintf(&b, "Shown: %s (%d changes left out).\n", f, d.Hidden)
 	}
 	for _, c := range Changes {
@@ -160,23 +160,6 @@ func endText(e *analysis.Endpoint) string {
 	return e.String() + " (" + e.Describe() + ")"
 }
 
-func filters(o report.Options) string {
-	var parts []string
-	if len(o.In) > 0 {
-		parts = append(parts, "namespaces "+strings.Join(o.In, ", "))
-	}
-	if len(o.From) > 0 {
-		parts = append(parts, "from "+strings.Join(o.From, ", "))
-	}
-	if len(o.To) > 0 {
-		parts = append(parts, "to "+strings.Join(o.To, ", "))
-	}
-	if o.HideBaseline {
-		parts = append(parts, "baseline flows (DNS, monitoring) hidden")
-	}
-	return strings.Join(parts, "; ")
-}
-
 func capitalize(s string) string {
 	if s == "" {
 		return s
@@ -221,7 +204,7 @@ func (d Diff) markdownHead(aggregated bool) string {
 		b.WriteString("| Added | Widened | Narrowed | Removed |\n|---|---|---|---|\n")
 		fmt.Fprintf(&b, "| %d | %d | %d | %d |\n", d.Count(Added), d.Count(Widened), d.Count(Narrowed), d.Count(Removed))
 	}
-	if f := filters(d.Options); f != "" {
+	if f := report.FiltersText(d.Options); f != "" {
 		fmt.Fprintf(&b, "\nShown: %s (%d changes left out).\n", f, d.Hidden)
 	}
 	if aggregated {

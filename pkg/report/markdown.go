@@ -70,7 +70,7 @@ func markdownHead(r Report, aggregated bool) string {
 	}
 	fmt.Fprintf(&b, "**Summary:** %s (%d protected by tierwall), %s, %s, %s outside the input.\n",
 		plural(len(r.Namespaces), "namespace"), protected, plural(workloads, "workload"), plural(len(r.Flows), "allowed flow"), plural(len(peers), "peer"))
-	if f := filtersText(r.Options); f != "" {
+	if f := FiltersText(r.Options); f != "" {
 		fmt.Fprintf(&b, "Shown: %s (%s left out).\n", f, plural(r.Hidden, "flow"))
 	}
 	if aggregated {

@@ -401,7 +401,7 @@ func names(es []*analysis.Endpoint) string {
 func outside(e *analysis.Endpoint) bool { return e.Kind != analysis.Workload }
 
 // filtersText says what the options leave out, "" when nothing.
-func filtersText(o Options) string {
+func FiltersText(o Options) string {
 	var parts []string
 	if len(o.In) > 0 {
 		parts = append(parts, "namespaces "+strings.Join(o.In, ", "))

@@ -9,7 +9,7 @@ import (
 // Text writes the report as aligned tables, one per namespace.
 func Text(w io.Writer, r Report) error {
 	ew := &errWriter{w: w}
-	if f := filtersText(r.Options); f != "" {
+	if f := FiltersText(r.Options); f != "" {
 		ew.printf("Shown: %s (%s left out).\n\n", f, plural(r.Hidden, "flow"))
 	}
 	if len(r.Namespaces) == 0 {
