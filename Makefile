@@ -84,7 +84,7 @@ FUZZTIME     ?= 10m
 
 .PHONY: test
 test: tools build vet lint ## install the tools, then lint, run unit, golden and end-to-end tests, and a short fuzz pass
-	$(E2E_ENV) $(GO) test -race -count=1 -timeout 40m ./...
+	$(E2E_ENV) $(GO) test -tags e2e -race -count=1 -timeout 40m ./...
 	$(E2E_ENV) $(GO) test -tags verify -count=1 -run TestVerifyCommand ./pkg/cli
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
@@ -111,7 +111,7 @@ golden: ## rewrite the golden files under testdata/ (review the diff!)
 
 .PHONY: e2e
 e2e: tools build ## run the end-to-end tests against the real kustomize, kubectl and Helm
-	$(E2E_ENV) $(GO) test -count=1 -timeout 40m ./pkg/e2e/...
+	$(E2E_ENV) $(GO) test -tags e2e -count=1 -timeout 40m ./pkg/e2e/...
 
 .PHONY: demo
 demo: build ## run the three-tier example through the real kustomize: the policies, then who can reach whom
@@ -133,7 +133,7 @@ lint: ## golangci-lint (pinned; .golangci.yml: errorlint, gosec, revive, testify
 
 .PHONY: vet
 vet: ## go vet and a gofmt check
-	$(GO) vet ./...
+	$(GO) vet -tags e2e,verify ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // The GitHub Action wrapper (action.yml), run step by step as a runner runs a composite action.

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // Argo CD, recipe B: the tierwall Config Management Plugin in its sidecar image, installed

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // The Argo CD recipes of docs/pipelines.md, run as they say: the plugin's

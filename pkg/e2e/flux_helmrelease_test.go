@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // Flux, option 3: the chart as a native HelmRelease, tierwall's policies computed in CI from

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // The Flux recipes of docs/pipelines.md: each option's GitHub workflow steps,

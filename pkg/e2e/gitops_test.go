@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // Helpers of the recipe tests (argocd_test.go, flux_test.go, kpt_test.go)

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // The README's Install section, followed literally on a fresh machine for each install path,

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // The kpt recipes of docs/pipelines.md: the Kptfile pipelines, with the real
