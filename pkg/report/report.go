@@ -400,7 +400,7 @@ func names(es []*analysis.Endpoint) string {
 // outside reports whether an endpoint is not a workload of the input.
 func outside(e *analysis.Endpoint) bool { return e.Kind != analysis.Workload }
 
-// filtersText says what the options leave out, "" when nothing.
+// FiltersText says what the options leave out, "" when nothing.
 func FiltersText(o Options) string {
 	var parts []string
 	if len(o.In) > 0 {
