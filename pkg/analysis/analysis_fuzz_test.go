@@ -15,8 +15,8 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/tierwall/tierwall/pkg/analysis"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
 // FuzzAnalysis builds namespaces, pods and NetworkPolicies from the fuzz

@@ -23,8 +23,8 @@ import (
 	goyaml "sigs.k8s.io/yaml/goyaml.v2"
 
 	"github.com/tierwall/tierwall/pkg/cli"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
 // matrixDir holds one folder per case (see README.md there): the input
@@ -559,7 +559,7 @@ func TestMatrixShape(t *testing.T) {
 		for _, fe := range frontEnds {
 			ok := exists(filepath.Join(dir, fe+".expected.yaml"))
 			bad := exists(filepath.Join(dir, fe+".errors.txt"))
-			assert.True(t, ok != bad || (*testutil.Update && !bad), "%s: want exactly one of %s.expected.yaml and %s.errors.txt", name, fe, fe)
+			assert.True(t, ok != bad || (testutil.Updating() && !bad), "%s: want exactly one of %s.expected.yaml and %s.errors.txt", name, fe, fe)
 		}
 		hasInput := exists(filepath.Join(dir, "input.yaml")) || exists(filepath.Join(dir, "input.bin")) || inMemory[name] != nil
 		assert.True(t, hasInput, "%s has no input", name)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/tierwall/tierwall/pkg/testutil"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 )
 
 // TestCheckFormatsGolden: tierwall check in every format on the pipeline

@@ -12,10 +12,10 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/diff"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/report"
 	"github.com/tierwall/tierwall/pkg/stream"
-	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
 const casesDir = "../../testdata/diff"

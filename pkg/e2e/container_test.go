@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tierwall/tierwall/pkg/testutil"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 )
 
 // containerImage is the image examples/container runs.

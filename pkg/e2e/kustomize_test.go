@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tierwall/tierwall/pkg/testutil"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 )
 
 // kustomizeExamples are the examples that run tierwall as an exec function.

@@ -15,9 +15,9 @@ import (
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/check"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/stream"
-	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
 // Several releases in one namespace, end to end (issue 15, docs/releases.md):

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tierwall/tierwall/pkg/testutil"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 )
 
 // reportFormats and the golden file each one is compared with.

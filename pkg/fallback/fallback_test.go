@@ -15,11 +15,11 @@ import (
 	"github.com/tierwall/tierwall/pkg/fallback"
 	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/infer"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/scope"
 	"github.com/tierwall/tierwall/pkg/service"
-	"github.com/tierwall/tierwall/pkg/testutil"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
 

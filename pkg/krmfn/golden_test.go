@@ -14,8 +14,8 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/inject"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
 const goldenDir = "../../testdata/fn"

@@ -12,8 +12,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/tierwall/tierwall/pkg/inject"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
 // TestLayouts feeds every golden case as a ResourceList in three layouts:

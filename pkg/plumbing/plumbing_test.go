@@ -11,9 +11,9 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/graph"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/plumbing"
-	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
 func objects(t *testing.T, docs string) []manifest.Object {

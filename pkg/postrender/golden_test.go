@@ -16,10 +16,10 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/tierwall/tierwall/pkg/cli"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/stream"
-	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
 // goldenDir holds one folder per case: input.yaml (the stream Helm sends),

@@ -13,9 +13,9 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/report"
-	"github.com/tierwall/tierwall/pkg/testutil"
 )
 
 const casesDir = "../../testdata/report"

@@ -6,9 +6,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/service"
-	"github.com/tierwall/tierwall/pkg/testutil"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
 

@@ -12,11 +12,11 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/graph"
+	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/scope"
 	"github.com/tierwall/tierwall/pkg/service"
-	"github.com/tierwall/tierwall/pkg/testutil"
 	"github.com/tierwall/tierwall/pkg/tier"
 	"github.com/tierwall/tierwall/pkg/workload"
 )

@@ -6,7 +6,6 @@ package testutil
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,9 +16,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// Update rewrites golden files instead of comparing with them
-// (go test ./... -args -update, or make golden).
-var Update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") == "1", "rewrite golden files")
+// Updating reports whether golden files are rewritten instead of compared
+// with (UPDATE_GOLDEN=1, as make golden sets it).
+func Updating() bool { return os.Getenv("UPDATE_GOLDEN") == "1" }
 
 // Docs parses a multi-document YAML stream into its non-empty documents.
 func Docs(t testing.TB, data []byte) []*yaml.Node {
@@ -81,7 +80,7 @@ func Stream(t testing.TB, nodes []*yaml.Node) string {
 // Golden compares got with the file at path, or rewrites it under -update.
 func Golden(t testing.TB, path string, got []byte) {
 	t.Helper()
-	if *Update {
+	if Updating() {
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, got, 0o644))
 		return
