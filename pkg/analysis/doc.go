@@ -13,10 +13,11 @@
 // add up; peers of one from/to element are ANDed and elements are ORed;
 // named ports resolve on the destination pod; a flow between two pods needs
 // the source's egress and the destination's ingress. ipBlock peers match
-// addresses only: pods match them only when their IPs are known (Pod objects
-// with status.podIPs), since implementations differ on pod traffic and the
-// rendered manifests carry no IPs. hostNetwork pods are outside
-// NetworkPolicy and left out.
+// addresses: a pod's known IPs (Pod objects with status.podIPs), else,
+// where the cluster's enforcer matches ipBlocks against pods (every CNI
+// but Cilium, and unknown, read as the widest), an address of the pod range
+// that stands for every pod (PodAddr); under Cilium pods without IPs match
+// no ipBlock. hostNetwork pods are outside NetworkPolicy and left out.
 //
 // Endpoints with the same namespace, labels and addresses form one class;
 // selectors are evaluated once per class and rule, so the cost grows with

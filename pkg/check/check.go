@@ -1,7 +1,10 @@
 // Package check finds what is wrong with a final object set's network
 // policies: pods left open, rules that allow more than anyone asked for,
-// pods that cannot resolve names, policies that select nothing and rules
-// that cannot work. Findings are KRM function results (kyaml
+// pods that cannot resolve names, policies that select nothing, rules that
+// cannot work, and the app breakage they would cause: a Service port no
+// caller may reach, a workload bound by RBAC cut from the API server, a
+// webhook the control plane cannot call; and the deliberately wide defaults
+// and fallbacks tierwall wrote, under their own ids. Findings are KRM function results (kyaml
 // framework.Result) with a severity, the object, the field and why; each
 // carries the tag "check" naming the check, so that tools can filter them.
 package check
