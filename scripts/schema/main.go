@@ -1,5 +1,6 @@
 // Command schema writes the JSON Schema of tierwall's configuration kind to
-// docs/tierwall.schema.json (run from the repository root: go run ./scripts/schema).
+// docs/tierwall.schema.json and to pkg/api/v1alpha1/tierwall.schema.json, the copy
+// the loader embeds to walk a config (run from the repository root: go run ./scripts/schema).
 package main
 
 import (
@@ -11,8 +12,10 @@ import (
 
 func main() {
 	out, err := v1alpha1.Schema(".")
-	if err == nil {
-		err = os.WriteFile("docs/tierwall.schema.json", out, 0o644)
+	for _, path := range []string{"docs/tierwall.schema.json", "pkg/api/v1alpha1/tierwall.schema.json"} {
+		if err == nil {
+			err = os.WriteFile(path, out, 0o644)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "schema:", err)

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/util/intstr"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -138,7 +136,7 @@ func decode(fc *yaml.RNode) (spec *Spec, src Source, prefix string, errs Errors,
 			meta.APIVersion, meta.Kind, meta.Name, APIVersion, Kind)}}
 	}
 	v := &validator{prefix: prefix}
-	if !checkShape(v, "", specMap, reflect.TypeOf(*spec)) {
+	if !checkShape(v, "", specMap, specShape()) {
 		specMap = map[string]any{}
 	}
 	errs = append(errs, v.errs...)
@@ -157,24 +155,20 @@ func decode(fc *yaml.RNode) (spec *Spec, src Source, prefix string, errs Errors,
 // It returns false when val does not fit; the caller leaves it out, and
 // checkShape itself removes the misfits inside mappings and lists, so what
 // remains decodes.
-func checkShape(v *validator, path string, val any, t reflect.Type) bool {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
+func checkShape(v *validator, path string, val any, t *shape) bool {
 	if val == nil {
 		return true
 	}
-	if t == reflect.TypeOf(intstr.IntOrString{}) {
+	join := fieldPath
+	switch t.kind() {
+	case "intOrString":
 		switch val.(type) {
 		case string, int:
 			return true
 		}
 		v.add(path, "must be a port number or name, got %s", describe(val))
 		return false
-	}
-	join := fieldPath
-	switch t.Kind() {
-	case reflect.Struct:
+	case "struct":
 		m, ok := val.(map[string]any)
 		if !ok {
 			if path == "" {
@@ -186,18 +180,10 @@ func checkShape(v *validator, path string, val any, t reflect.Type) bool {
 			}
 			return false
 		}
-		fields := map[string]reflect.Type{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name := strings.Split(f.Tag.Get("json"), ",")[0]
-			if name != "" && name != "-" {
-				fields[name] = f.Type
-			}
-		}
 		for _, k := range sortedKeys(m) {
-			ft, ok := fields[k]
+			ft, ok := t.Properties[k]
 			if !ok {
-				v.add(join(path, k), "unknown field%s", didYouMean(k, fields))
+				v.add(join(path, k), "unknown field%s", didYouMean(k, t.Properties))
 				delete(m, k)
 				continue
 			}
@@ -205,23 +191,24 @@ func checkShape(v *validator, path string, val any, t reflect.Type) bool {
 				delete(m, k)
 			}
 		}
-	case reflect.Map:
+	case "map":
 		m, ok := val.(map[string]any)
 		if !ok {
 			v.add(path, "must be a mapping, got %s", describe(val))
 			return false
 		}
+		elem := t.AdditionalProperties
 		for _, k := range sortedKeys(m) {
 			if m[k] == nil {
 				// A null would silently become "" (a label value that
 				// selects nothing the user meant).
 				v.add(join(path, k), "must not be null")
 				delete(m, k)
-			} else if !checkShape(v, join(path, k), m[k], t.Elem()) {
+			} else if elem != nil && !checkShape(v, join(path, k), m[k], elem) {
 				delete(m, k)
 			}
 		}
-	case reflect.Slice:
+	case "list":
 		l, ok := val.([]any)
 		if !ok {
 			v.add(path, "must be a list, got %s", describe(val))
@@ -231,24 +218,24 @@ func checkShape(v *validator, path string, val any, t reflect.Type) bool {
 			p := fmt.Sprintf("%s[%d]", path, i)
 			if e == nil {
 				v.add(p, "must not be null")
-			} else if !checkShape(v, p, e, t.Elem()) {
+			} else if t.Items != nil && !checkShape(v, p, e, t.Items) {
 				// Decoded as the zero value, so that the other elements
 				// keep their indexes and are still validated; Load drops
 				// the validation errors at this path.
 				l[i] = nil
 			}
 		}
-	case reflect.String:
+	case "string":
 		if _, ok := val.(string); !ok {
 			v.add(path, "must be a string, got %s (quote it)", describe(val))
 			return false
 		}
-	case reflect.Bool:
+	case "bool":
 		if _, ok := val.(bool); !ok {
 			v.add(path, "must be true or false, got %s", describe(val))
 			return false
 		}
-	case reflect.Int32:
+	case "int":
 		n, ok := val.(int)
 		if !ok {
 			v.add(path, "must be an integer, got %s", describe(val))
@@ -308,7 +295,7 @@ func configMapToSpec(data map[string]any) (map[string]any, Errors) {
 			continue
 		}
 		parts := strings.Split(key, ".")
-		t, ok := fieldType(reflect.TypeOf(Spec{}), parts)
+		t, ok := specShape().field(parts)
 		if !ok {
 			v.add(fieldPath("", key), "unknown field")
 			continue
@@ -332,51 +319,24 @@ func configMapToSpec(data map[string]any) (map[string]any, Errors) {
 	return out, v.errs
 }
 
-// fieldType finds the Go type at a dotted json path of t.
-func fieldType(t reflect.Type, path []string) (reflect.Type, bool) {
-	for _, p := range path {
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if t.Kind() != reflect.Struct {
-			return nil, false
-		}
-		found := false
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if strings.Split(f.Tag.Get("json"), ",")[0] == p {
-				t, found = f.Type, true
-				break
-			}
-		}
-		if !found {
-			return nil, false
-		}
-	}
-	return t, true
-}
-
-func parseScalar(s string, t reflect.Type) (any, error) {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
+func parseScalar(s string, t *shape) (any, error) {
 	trimmed := strings.TrimSpace(s)
-	switch t.Kind() {
-	case reflect.String:
+	switch t.kind() {
+	case "string":
 		return s, nil
-	case reflect.Bool:
+	case "bool":
 		b, err := strconv.ParseBool(trimmed)
 		if err != nil {
 			return nil, fmt.Errorf("must be true or false, got %q", s)
 		}
 		return b, nil
-	case reflect.Int32:
+	case "int":
 		n, err := strconv.Atoi(trimmed)
 		if err != nil {
 			return nil, fmt.Errorf("must be an integer, got %q", s)
 		}
 		return n, nil
-	case reflect.Slice:
+	case "list":
 		if strings.HasPrefix(trimmed, "[") || strings.Contains(trimmed, "\n") {
 			return parseYAML(s)
 		}
@@ -386,7 +346,7 @@ func parseScalar(s string, t reflect.Type) (any, error) {
 			if item == "" {
 				continue
 			}
-			if t.Elem().Kind() == reflect.Int32 {
+			if t.Items != nil && t.Items.kind() == "int" {
 				n, err := strconv.Atoi(item)
 				if err != nil {
 					return nil, fmt.Errorf("must be a list of integers, got %q", s)
@@ -397,7 +357,7 @@ func parseScalar(s string, t reflect.Type) (any, error) {
 			}
 		}
 		return l, nil
-	case reflect.Map:
+	case "map":
 		if strings.Contains(trimmed, ":") {
 			return parseYAML(s)
 		}
@@ -494,7 +454,7 @@ func fieldPath(parent, key string) string {
 
 // didYouMean names the known field closest to a misspelt one (at most two
 // edits away, or the same but for case), as ", did you mean \"x\"?".
-func didYouMean(k string, fields map[string]reflect.Type) string {
+func didYouMean(k string, fields map[string]*shape) string {
 	best, bestD := "", 3
 	for f := range fields {
 		d := editDistance(strings.ToLower(k), strings.ToLower(f))
