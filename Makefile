@@ -23,6 +23,8 @@ PLATFORMS    ?=
 # run tierwall:dev. IMAGE_PLATFORMS=linux/amd64 linux/arm64 makes each a manifest list (podman).
 IMAGE        ?= tierwall:dev
 CMP_IMAGE    ?= tierwall-argocd-cmp:dev
+# The tierwall verify image (make verify-image): tierwall-verify, the enforcers, kube-apiserver and etcd.
+VERIFY_IMAGE ?= tierwall-verify:dev
 IMAGE_PLATFORMS ?=
 # make release: the platforms, and the folder the artifacts go to.
 RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
@@ -92,6 +94,13 @@ test: tools build vet lint ## install the tools, then lint, run unit, golden and
 verify-bin: ## build bin/tierwall-verify: tierwall with the verify command (real enforcers; needs root)
 	@mkdir -p $(BIN)
 	$(GOBUILD) -tags verify -o $(BIN)/tierwall-verify ./fn/tierwall
+
+.PHONY: verify-image
+verify-image: ## build the tierwall verify image (VERIFY_IMAGE=tierwall-verify:dev) offline with podman or Docker: run it with --privileged
+	scripts/tools.sh busybox
+	scripts/apiserver.sh build
+	scripts/enforcers.sh
+	COMMIT=$(COMMIT) VERSION=$(VERSION) scripts/verify-image.sh $(VERIFY_IMAGE)
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 10m; make test runs 10s each)
