@@ -6,7 +6,7 @@
 #                                           Dockerfile.local): /tierwall, user nobody, no shell
 #   scripts/image.sh --argocd-cmp [IMAGE]   the Argo CD Config Management Plugin sidecar
 #                                           (default tierwall-argocd-cmp:dev,
-#                                           Dockerfile.argocd-cmp): tierwall-postrender, helm,
+#                                           scripts/images/argocd-cmp.Dockerfile): tierwall-postrender, helm,
 #                                           kustomize, a static busybox sh, user 999, and
 #                                           examples/argocd/cmp/plugin.yaml baked in
 # Prints IMAGE on stdout. (With Docker and registry access, `docker build -t tierwall:dev .`
@@ -129,7 +129,7 @@ for arch in "${arches[@]}"; do
   fi
 done
 dockerfile="$ROOT/Dockerfile.local"
-[[ "$kind" == cmp ]] && dockerfile="$ROOT/Dockerfile.argocd-cmp"
+[[ "$kind" == cmp ]] && dockerfile="$ROOT/scripts/images/argocd-cmp.Dockerfile"
 cp "$dockerfile" "$ctx/Dockerfile"
 
 args=(--build-arg "VERSION=$VERSION" --build-arg "REVISION=$COMMIT" --build-arg "CREATED=$created")

@@ -27,7 +27,7 @@
 # and once:
 #   tierwall.spdx.json            the software bill of materials (SPDX 2.3): every Go module of
 #                                 every binary, as `go version -m` lists them (scripts/sbom)
-#   tierwall.krew.yaml            the krew manifest (deploy/krew/tierwall.yaml filled in)
+#   tierwall.krew.yaml            the krew manifest (scripts/krew/tierwall.yaml filled in)
 #   tierwall-release-key.asc      the public key of SIGNING_KEY (signed releases)
 #   SHA256SUMS                    the SHA-256 of every file above (sha256sum --check format)
 #   SHA256SUMS.asc                its detached signature (signed releases)
@@ -231,11 +231,11 @@ done
 
 # The krew manifest: the template with the version (krew wants v + SemVer) and the archives.
 # (Without the template's opening comment, which is about the template.)
-krew="$(awk 'started || !/^#/ { started = 1; print }' "$ROOT/deploy/krew/tierwall.yaml")"
+krew="$(awk 'started || !/^#/ { started = 1; print }' "$ROOT/scripts/krew/tierwall.yaml")"
 krew="${krew//'${VERSION}'/v$plugin_version}"
 krew="${krew//'${PLATFORMS}'/${krew_platforms%$'\n'}}"
 printf '%s\n' "$krew" > "$stage/tierwall.krew.yaml"
-grep -q '\${' "$stage/tierwall.krew.yaml" && die "deploy/krew/tierwall.yaml: a placeholder is left over"
+grep -q '\${' "$stage/tierwall.krew.yaml" && die "scripts/krew/tierwall.yaml: a placeholder is left over"
 
 if [[ -n "${SIGNING_KEY:-}" ]]; then
   gpg --batch --yes --quiet --armor --export --output "$stage/tierwall-release-key.asc" "$SIGNING_KEY"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the `tierwall verify` image without pulling anything (FROM scratch, Dockerfile.verify):
+# Builds the `tierwall verify` image without pulling anything (FROM scratch, scripts/images/verify.Dockerfile):
 # tierwall-verify (tierwall built with -tags verify), the two NetworkPolicy enforcers,
 # kube-apiserver, etcd and scripts/apiserver.sh, plus the system programs the sandbox runs
 # (ip, iptables, ipset, nft, sysctl, unshare, mount, bash, openssl, curl, ss), copied from this
@@ -160,7 +160,7 @@ for applet in sh basename cat chmod cp cut date dirname echo env false find grep
   [[ -e "$rootfs/usr/bin/$applet" || -e "$rootfs/usr/sbin/$applet" ]] || ln -s busybox "$rootfs/usr/bin/$applet"
 done
 
-cp "$ROOT/Dockerfile.verify" "$ctx/Dockerfile"
+cp "$ROOT/scripts/images/verify.Dockerfile" "$ctx/Dockerfile"
 created="$(git -C "$ROOT" log -1 --format=%cI 2>/dev/null || true)"
 log "$engine build -t $IMAGE (linux/$arch, $(du -sh "$rootfs" | cut -f1))"
 "$engine" build --platform "linux/$arch" --build-arg "VERSION=$VERSION" --build-arg "REVISION=$COMMIT" \
