@@ -3,11 +3,17 @@ package inject_test
 import (
 	"testing"
 
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/bench"
+	"github.com/tierwall/tierwall/pkg/graph"
+	"github.com/tierwall/tierwall/pkg/infer"
 	"github.com/tierwall/tierwall/pkg/inject"
 	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/stream"
+	"github.com/tierwall/tierwall/pkg/tier"
 )
 
 func benchObjects(b *testing.B) []manifest.Object {
@@ -86,6 +92,66 @@ func BenchmarkProcessRealistic(b *testing.B) {
 		out, failed, err := inject.Engine{Spec: spec}.Process(objs)
 		if err != nil || failed || len(out.Objects) == 0 {
 			b.Fatal(err, failed)
+		}
+	}
+}
+
+// realisticInputs reads the realistic data set as the engine does and hands
+// back the tier resolver that inference uses, for the stage benchmarks below.
+func realisticInputs(b *testing.B) (*v1alpha1.Spec, []manifest.Object, plumbing.Input, tier.Resolver) {
+	objs := benchRealisticObjects(b)
+	spec := &v1alpha1.Spec{}
+	spec.Default()
+	read, _ := plumbing.Read(spec, objs)
+	in := plumbing.Input{Spec: spec, Set: read.Set, Objects: objs, Workloads: read.Workloads, Services: read.Services}
+	var resolve tier.Resolver
+	tier.Derive(tier.Input{Spec: spec, Set: read.Set, Workloads: read.Workloads, Services: read.Services,
+		More: func(r tier.Resolver) ([]graph.Edge, framework.Results) { resolve = r; return nil, nil }})
+	if resolve == nil || len(in.Workloads) == 0 {
+		b.Fatal("no resolver or no workloads from the realistic data set")
+	}
+	return spec, objs, in, resolve
+}
+
+// BenchmarkReadRealistic reads the workloads, Services and namespaces of the
+// realistic data set (the reader every derivation starts from).
+func BenchmarkReadRealistic(b *testing.B) {
+	spec, objs, _, _ := realisticInputs(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if read, _ := plumbing.Read(spec, objs); len(read.Workloads) == 0 {
+			b.Fatal("no workloads")
+		}
+	}
+}
+
+// BenchmarkPlumbingRealistic is the plumbing inference (RBAC, webhooks,
+// ingress controllers, StatefulSet peers, node agents) on the realistic set.
+func BenchmarkPlumbingRealistic(b *testing.B) {
+	_, _, in, _ := realisticInputs(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if out := plumbing.Derive(in); len(out.Edges) == 0 {
+			b.Fatal("no plumbing edges")
+		}
+	}
+}
+
+// BenchmarkReferencesRealistic is the reference reader (env URLs and
+// HOST/PORT pairs, ConfigMaps through envFrom, Ingresses, ServiceMonitors,
+// external hosts) on the realistic set.
+func BenchmarkReferencesRealistic(b *testing.B) {
+	spec, objs, in, resolve := realisticInputs(b)
+	classes := plumbing.Derive(in).Classes
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out := infer.Derive(infer.Input{Spec: spec, Set: in.Set, Objects: objs, Workloads: in.Workloads, Services: in.Services,
+			Resolve: resolve, Classes: classes})
+		if len(out.Edges) == 0 {
+			b.Fatal("no inferred edges")
 		}
 	}
 }
