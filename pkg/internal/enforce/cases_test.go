@@ -34,8 +34,11 @@ func repoRoot(t testing.TB) string {
 }
 
 // examples are rendered with kustomize running tierwall as an exec function,
-// as pkg/e2e renders them. examples/cilium contributes its plain policies.
-var examples = []string{"three-tier", "microservices", "multi-namespace", "cilium"}
+// as pkg/e2e renders them. examples/cilium contributes its plain policies;
+// examples/compiled-addresses puts the zero-config fallback to the packets
+// (pkg/e2e holds its calls.yaml and microservices' call graph against the
+// analysis, which this suite holds against the enforcers).
+var examples = []string{"three-tier", "microservices", "multi-namespace", "cilium", "compiled-addresses"}
 
 // goldenCases reads testdata/enforce/cases.txt: one testdata/fn case per
 // line, # comments.
