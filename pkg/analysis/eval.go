@@ -66,10 +66,13 @@ func (m *Model) Selected(p *Policy) []*Endpoint {
 // matches every endpoint.
 func (m *Model) Peers(r *Rule) []*Endpoint {
 	var out []*Endpoint
-	for _, c := range m.classes {
-		if r.allPeers || r.matched.has(c.index) {
+	if r.allPeers {
+		for _, c := range m.classes {
 			out = append(out, c.endpoints...)
 		}
+	} else {
+		// Only the matched classes, a word of the bitset at a time.
+		r.matched.each(func(i int) { out = append(out, m.classes[i].endpoints...) })
 	}
 	sort.SliceStable(out, func(i, j int) bool { return endpointLess(out[i], out[j]) })
 	return out

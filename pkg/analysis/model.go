@@ -212,7 +212,16 @@ type Model struct {
 	nsByName    map[string]*Namespace
 	classes     []*class
 	classesByNS map[string][]int
-	addrClasses []int
+	// addrGroups are the classes with addresses, grouped by their address
+	// list: every pod without a known address shares one assumed address, so
+	// an ipBlock is tested once per distinct list, not once per class.
+	addrGroups []*addrGroup
+}
+
+// addrGroup is the classes that share one address list.
+type addrGroup struct {
+	addrs   []netip.Addr
+	classes []int
 }
 
 // class is an equivalence class of endpoints: same namespace, same labels,
@@ -507,6 +516,7 @@ func endpointLess(a, b *Endpoint) bool {
 // buildClasses groups the endpoints into equivalence classes.
 func (m *Model) buildClasses() {
 	byKey := map[string]*class{}
+	groups := map[string]*addrGroup{}
 	for _, e := range m.Endpoints {
 		e.class = -1
 		if e.HostNetwork {
@@ -520,6 +530,7 @@ func (m *Model) buildClasses() {
 		}
 		b.WriteByte(0)
 		b.WriteString(labels.Set(e.Labels).String())
+		n := b.Len()
 		for _, a := range e.Addrs {
 			b.WriteByte(0)
 			b.WriteString(a.String())
@@ -533,7 +544,13 @@ func (m *Model) buildClasses() {
 				m.classesByNS[e.Namespace] = append(m.classesByNS[e.Namespace], c.index)
 			}
 			if len(e.Addrs) > 0 {
-				m.addrClasses = append(m.addrClasses, c.index)
+				g := groups[key[n:]]
+				if g == nil {
+					g = &addrGroup{addrs: e.Addrs}
+					groups[key[n:]] = g
+					m.addrGroups = append(m.addrGroups, g)
+				}
+				g.classes = append(g.classes, c.index)
 			}
 			byKey[key] = c
 			m.classes = append(m.classes, c)
@@ -580,10 +597,12 @@ func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
 	for _, pm := range peers {
 		switch {
 		case pm.isBlock:
-			for _, ci := range m.addrClasses {
-				for _, a := range m.classes[ci].addrs {
+			for _, g := range m.addrGroups {
+				for _, a := range g.addrs {
 					if pm.matchesAddr(a) {
-						b.set(ci)
+						for _, ci := range g.classes {
+							b.set(ci)
+						}
 						break
 					}
 				}
