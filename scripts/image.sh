@@ -40,21 +40,8 @@ TOOLS="$ROOT/.bin"
 log() { echo "image: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-engine="${CONTAINER_ENGINE:-}"
-if [[ -z "$engine" ]]; then
-  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-    engine=docker
-  elif command -v podman >/dev/null; then
-    engine=podman
-  else
-    die "no container engine: install podman (scripts/tools.sh podman) or Docker, or set CONTAINER_ENGINE"
-  fi
-fi
-if [[ "$(basename "$engine")" != docker* || "$("$engine" --version 2>/dev/null)" == *podman* ]]; then
-  if [[ -z "${CONTAINERS_CONF:-}" && -f "$TOOLS/containers.conf" ]]; then
-    export CONTAINERS_CONF="$TOOLS/containers.conf"
-  fi
-fi
+# shellcheck source=scripts/images/engine.sh
+. "$ROOT/scripts/images/engine.sh"
 
 host_arch="$(go env GOARCH)"
 read -r -a platforms <<< "${PLATFORMS:-linux/$host_arch}"

@@ -36,21 +36,8 @@ die() { log "$*"; exit 1; }
 
 [[ "$(uname -s)" == Linux ]] || die "the image takes this machine's ip, iptables and ipset: build it on Linux"
 
-engine="${CONTAINER_ENGINE:-}"
-if [[ -z "$engine" ]]; then
-  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-    engine=docker
-  elif command -v podman >/dev/null; then
-    engine=podman
-  else
-    die "no container engine: install podman (scripts/tools.sh podman) or Docker, or set CONTAINER_ENGINE"
-  fi
-fi
-if [[ "$(basename "$engine")" != docker* || "$("$engine" --version 2>/dev/null)" == *podman* ]]; then
-  if [[ -z "${CONTAINERS_CONF:-}" && -f "$TOOLS/containers.conf" ]]; then
-    export CONTAINERS_CONF="$TOOLS/containers.conf"
-  fi
-fi
+# shellcheck source=scripts/images/engine.sh
+. "$ROOT/scripts/images/engine.sh"
 
 arch="$(go env GOARCH)"
 ctx="$(mktemp -d)"
