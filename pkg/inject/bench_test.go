@@ -16,84 +16,65 @@ import (
 	"github.com/tierwall/tierwall/pkg/tier"
 )
 
-func benchObjects(b *testing.B) []manifest.Object {
-	s, err := stream.ParseWith(bench.Stream(50, 20, false), stream.Options{Prepare: func(o *manifest.Object) { inject.Prepare(o, nil) }})
+// parsed reads a generated stream as the front ends do.
+func parsed(b *testing.B, data []byte) []manifest.Object {
+	s, err := stream.ParseWith(data, stream.Options{Prepare: func(o *manifest.Object) { inject.Prepare(o, nil) }})
 	if err != nil {
 		b.Fatal(err)
 	}
 	return s.Objects
 }
 
-// BenchmarkEngine derives the policies of the 9,000-object synthetic stream
-// (3,000 workloads in 50 namespaces).
-func BenchmarkEngine(b *testing.B) {
-	objs := benchObjects(b)
-	spec := &v1alpha1.Spec{}
-	spec.Default()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		out, err := inject.Engine{Spec: spec}.Run(objs)
-		if err != nil || len(out.Objects) == 0 {
-			b.Fatal(err)
-		}
-	}
+func benchObjects(b *testing.B) []manifest.Object { return parsed(b, bench.Stream(50, 20, false)) }
+
+func benchRealisticObjects(b *testing.B) []manifest.Object {
+	return parsed(b, bench.Realistic(50, 20, false))
 }
 
-// BenchmarkProcess is BenchmarkEngine plus the checks of the output.
-func BenchmarkProcess(b *testing.B) {
-	objs := benchObjects(b)
+// runEngine runs the engine on objs b.N times, with the checks of the
+// output when process is set.
+func runEngine(b *testing.B, objs []manifest.Object, process bool) {
 	spec := &v1alpha1.Spec{}
 	spec.Default()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		out, failed, err := inject.Engine{Spec: spec}.Process(objs)
+		var out inject.Output
+		var err error
+		failed := false
+		if process {
+			out, failed, err = inject.Engine{Spec: spec}.Process(objs)
+		} else {
+			out, err = inject.Engine{Spec: spec}.Run(objs)
+		}
 		if err != nil || failed || len(out.Objects) == 0 {
 			b.Fatal(err, failed)
 		}
 	}
 }
 
-func benchRealisticObjects(b *testing.B) []manifest.Object {
-	s, err := stream.ParseWith(bench.Realistic(50, 20, false), stream.Options{Prepare: func(o *manifest.Object) { inject.Prepare(o, nil) }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return s.Objects
+// BenchmarkEngine derives the policies of the 9,000-object synthetic stream
+// (3,000 workloads in 50 namespaces).
+func BenchmarkEngine(b *testing.B) {
+	runEngine(b, benchObjects(b), false)
+}
+
+// BenchmarkProcess is BenchmarkEngine plus the checks of the output.
+func BenchmarkProcess(b *testing.B) {
+	runEngine(b, benchObjects(b), true)
 }
 
 // BenchmarkEngineRealistic derives the policies of the 9,017-object
 // realistic data set (3,061 workloads in 51 namespaces, with env, ConfigMap,
 // Ingress, ServiceMonitor and webhook references to infer from).
 func BenchmarkEngineRealistic(b *testing.B) {
-	objs := benchRealisticObjects(b)
-	spec := &v1alpha1.Spec{}
-	spec.Default()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		out, err := inject.Engine{Spec: spec}.Run(objs)
-		if err != nil || len(out.Objects) == 0 {
-			b.Fatal(err)
-		}
-	}
+	runEngine(b, benchRealisticObjects(b), false)
 }
 
 // BenchmarkProcessRealistic is BenchmarkEngineRealistic plus the checks of
 // the output.
 func BenchmarkProcessRealistic(b *testing.B) {
-	objs := benchRealisticObjects(b)
-	spec := &v1alpha1.Spec{}
-	spec.Default()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		out, failed, err := inject.Engine{Spec: spec}.Process(objs)
-		if err != nil || failed || len(out.Objects) == 0 {
-			b.Fatal(err, failed)
-		}
-	}
+	runEngine(b, benchRealisticObjects(b), true)
 }
 
 // realisticInputs reads the realistic data set as the engine does and hands
