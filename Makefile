@@ -120,7 +120,7 @@ golden: ## rewrite the golden files under testdata/ (review the diff!)
 
 .PHONY: e2e
 e2e: tools build ## run the end-to-end tests against the real kustomize, kubectl and Helm
-	$(E2E_ENV) $(GO) test -tags e2e -count=1 -timeout 40m ./pkg/e2e/...
+	$(E2E_ENV) $(GO) test -tags e2e -count=1 -timeout 40m ./pkg/internal/e2e/...
 
 .PHONY: demo
 demo: build ## run the three-tier example through the real kustomize: the policies, then who can reach whom

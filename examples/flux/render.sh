@@ -20,7 +20,7 @@
 #
 # On any failure nothing is written: an empty or half-written folder would make
 # Flux prune the application.
-# docs/pipelines.md, "Flux". Tested by pkg/e2e TestFluxRecipes.
+# docs/pipelines.md, "Flux". Tested by pkg/internal/e2e TestFluxRecipes.
 set -euo pipefail
 
 die() { echo "render.sh: $*" >&2; exit 1; }

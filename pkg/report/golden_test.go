@@ -60,7 +60,7 @@ func options(t *testing.T, dir string) report.Options {
 // TestGolden renders each case of testdata/report in every format, with
 // the case's options.yaml if it has one. The cases named after the
 // examples hold the examples' real rendered output, kept current by
-// pkg/e2e's TestReportExamples.
+// pkg/internal/e2e's TestReportExamples.
 func TestGolden(t *testing.T) {
 	for _, name := range cases(t) {
 		t.Run(name, func(t *testing.T) {

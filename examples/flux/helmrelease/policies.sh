@@ -16,7 +16,7 @@
 # from the cluster), a version that is no exact version (a range, or none), spec.postRenderers,
 # spec.chartRef, and charts from a GitRepository or Bucket. Nothing is written on any failure,
 # and `tierwall check` of the render with the policies must pass.
-# docs/pipelines.md, "Flux, option 3". Tested by pkg/e2e TestFluxHelmReleaseRecipe.
+# docs/pipelines.md, "Flux, option 3". Tested by pkg/internal/e2e TestFluxHelmReleaseRecipe.
 set -euo pipefail
 
 die() { echo "policies.sh: $*" >&2; exit 1; }

@@ -34,9 +34,9 @@ func repoRoot(t testing.TB) string {
 }
 
 // examples are rendered with kustomize running tierwall as an exec function,
-// as pkg/e2e renders them. examples/cilium contributes its plain policies;
+// as pkg/internal/e2e renders them. examples/cilium contributes its plain policies;
 // examples/compiled-addresses puts the zero-config fallback to the packets
-// (pkg/e2e holds its calls.yaml and microservices' call graph against the
+// (pkg/internal/e2e holds its calls.yaml and microservices' call graph against the
 // analysis, which this suite holds against the enforcers).
 var examples = []string{"three-tier", "microservices", "multi-namespace", "cilium", "compiled-addresses"}
 

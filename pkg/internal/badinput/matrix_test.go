@@ -32,7 +32,7 @@ import (
 // args.txt, env.txt, fn.input.yaml and equivalent.yaml, and for each front
 // end either <fe>.expected.yaml or <fe>.errors.txt, fe being fn or
 // postrender.
-const matrixDir = "../../testdata/bad-input"
+const matrixDir = "../../../testdata/bad-input"
 
 // frontEnds are the two ways in.
 var frontEnds = []string{"fn", "postrender"}
@@ -713,7 +713,7 @@ func binDir(t *testing.T) string {
 	}
 	buildOnce.Do(func() {
 		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
+		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
 		dir, err := os.MkdirTemp("", "tierwall-badinput-")
 		if err != nil {
 			buildOnce.err = err
