@@ -222,45 +222,6 @@ func TestCheckJSON(t *testing.T) {
 	assert.Contains(t, out, "check: empty-input")
 }
 
-func TestReadObjects(t *testing.T) {
-	dir := t.TempDir()
-	write := func(rel, content string) string {
-		p := filepath.Join(dir, rel)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-		return p
-	}
-	write("b/policies.yml", denyAll)
-	write("a/app.yaml", deployment)
-	write("a/notes.txt", "not yaml: [")
-	resourceList := write("rl.json.yaml", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- "+strings.ReplaceAll(strings.TrimSpace(denyAll), "\n", "\n  ")+"\n")
-	list := write("list.yaml", "apiVersion: v1\nkind: List\nitems:\n- "+strings.ReplaceAll(strings.TrimSpace(deployment), "\n", "\n  ")+"\n")
-
-	tests := map[string]struct {
-		paths []string
-		stdin string
-		want  []string // Kind/name of the objects, in order
-	}{
-		"folder, lexical order, YAML only": {paths: []string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}, want: []string{"Deployment/api", "NetworkPolicy/default-deny-all"}},
-		"ResourceList items":               {paths: []string{resourceList}, want: []string{"NetworkPolicy/default-deny-all"}},
-		"v1 List items":                    {paths: []string{list}, want: []string{"Deployment/api"}},
-		"stdin and a file":                 {paths: []string{"-", list}, stdin: denyAll, want: []string{"NetworkPolicy/default-deny-all", "Deployment/api"}},
-		"stdin by default":                 {stdin: deployment + "---\n" + denyAll, want: []string{"Deployment/api", "NetworkPolicy/default-deny-all"}},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			objs, err := readObjects(tc.paths, strings.NewReader(tc.stdin))
-			require.NoError(t, err)
-			var got []string
-			for i, o := range objs {
-				assert.Equal(t, i, o.Index)
-				got = append(got, o.Kind+"/"+o.Name)
-			}
-			assert.Equal(t, tc.want, got)
-		})
-	}
-}
-
 // TestKRMFunctionStillRuns: with no arguments the command is the KRM
 // function, as kustomize runs it.
 func TestKRMFunctionStillRuns(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/diff"
 	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/stream"
 )
 
 // diffFormats are the formats of tierwall diff -o ("md" is markdown too).
@@ -104,9 +105,9 @@ func (r *session) diff(cmd *cobra.Command, f *inputFlags, v *viewFlags, format s
 	// The new render's documents that the old one holds too are parsed
 	// once; the two models are built side by side.
 	objs := make([][]manifest.Object, 2)
-	oldReader := &inputReader{stdin: r.Stdin, remember: true}
-	if objs[0], _, err = oldReader.read([]string{oldPath}); err == nil {
-		objs[1], _, err = (&inputReader{stdin: r.Stdin, known: oldReader.seen}).read([]string{newPath})
+	oldReader := &stream.Reader{Stdin: r.Stdin, Remember: true}
+	if objs[0], _, err = oldReader.Read([]string{oldPath}); err == nil {
+		objs[1], _, err = (&stream.Reader{Stdin: r.Stdin, Known: oldReader.Seen()}).Read([]string{newPath})
 	}
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "%s: %v\n", cmd.CommandPath(), err)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -67,49 +66,4 @@ func TestDiffCommand(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(data, &doc))
 	assert.Equal(t, 1, doc.Summary["widened"])
-}
-
-// TestDiffParsesSharedDocumentsOnce: the new side read with the old side's
-// documents known gives the same objects, lines and sources as read alone,
-// whatever it shares (nothing, everything, documents moved, a stream
-// without a first separator).
-func TestDiffParsesSharedDocumentsOnce(t *testing.T) {
-	a := "# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
-	b := "---\n# Source: c/templates/b.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
-	c := "---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: c1}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: c2}}\n"
-	d := "---\n\n# comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n"
-	for name, tc := range map[string]struct{ old, new string }{
-		"nothing shared":         {a, c + d},
-		"everything":             {a + b + c + d, a + b + c + d},
-		"moved":                  {a + b + c + d, d + c + "---\n" + a + b},
-		"one new, in the middle": {a + b + d, a + c + b + d},
-		"empty":                  {a + b, ""},
-	} {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			oldFile, newFile := filepath.Join(dir, "old.yaml"), filepath.Join(dir, "new.yaml")
-			require.NoError(t, os.WriteFile(oldFile, []byte(tc.old), 0o644))
-			require.NoError(t, os.WriteFile(newFile, []byte(tc.new), 0o644))
-			prev := &inputReader{remember: true}
-			_, _, err := prev.read([]string{oldFile})
-			require.NoError(t, err)
-			objs, origins, err := (&inputReader{known: prev.seen}).read([]string{newFile})
-			require.NoError(t, err)
-			wantObjs, wantOrigins, err := (&inputReader{}).read([]string{newFile})
-			require.NoError(t, err)
-			require.Len(t, objs, len(wantObjs))
-			for i := range objs {
-				assert.Equal(t, wantObjs[i].Name, objs[i].Name)
-				assert.Equal(t, wantObjs[i].Index, objs[i].Index)
-				assert.Equal(t, wantOrigins[i].line, origins[i].line, objs[i].Name)
-				assert.Equal(t, wantOrigins[i].source, origins[i].source, objs[i].Name)
-				assert.Equal(t, wantOrigins[i].lineOf("metadata.name"), origins[i].lineOf("metadata.name"), objs[i].Name)
-				// And that line is the one that names the object.
-				lines := strings.Split(tc.new, "\n")
-				line := origins[i].lineOf("metadata.name")
-				require.Less(t, line-1, len(lines))
-				assert.Contains(t, lines[line-1], "name: "+objs[i].Name, "line %d", line)
-			}
-		})
-	}
 }

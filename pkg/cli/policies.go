@@ -10,6 +10,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/emit"
 	"github.com/tierwall/tierwall/pkg/inject"
 	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/stream"
 )
 
 // policiesCommand prints only the generated objects: for teams that install
@@ -54,7 +55,7 @@ func (r *session) policies(cmd *cobra.Command, f *configFlags, paths []string) i
 		fmt.Fprintf(r.Stderr, "%s: %v\n", cmd.CommandPath(), err)
 		return ExitUsage
 	}
-	objs, err := readObjects(paths, r.Stdin)
+	objs, err := stream.ReadObjects(paths, r.Stdin)
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "%s: %v\n", cmd.CommandPath(), err)
 		return ExitInput

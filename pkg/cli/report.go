@@ -16,6 +16,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/report"
 	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/stream"
 )
 
 const inputHelp = `Reads rendered manifests: the files and folders named (folders recurse over
@@ -184,7 +185,7 @@ func (r *session) report(cmd *cobra.Command, f *inputFlags, v *viewFlags, format
 	if code != ExitOK {
 		return code
 	}
-	objs, err := readObjects(paths, r.Stdin)
+	objs, err := stream.ReadObjects(paths, r.Stdin)
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "%s: %v\n", cmd.CommandPath(), err)
 		return ExitInput

@@ -28,12 +28,12 @@ import (
 
 // checkInput reads what tierwall check reads, and where each object was
 // read from, for the formats that point at files.
-func (r *session) checkInput(cmd *cobra.Command, f *inputFlags, paths []string) (*analysis.Model, []manifest.Object, []origin, int) {
+func (r *session) checkInput(cmd *cobra.Command, f *inputFlags, paths []string) (*analysis.Model, []manifest.Object, []stream.Origin, int) {
 	opts, code := r.analysisOptions(cmd, f, [][]string{paths})
 	if code != ExitOK {
 		return nil, nil, nil, code
 	}
-	objs, origins, err := (&inputReader{stdin: r.Stdin}).read(paths)
+	objs, origins, err := (&stream.Reader{Stdin: r.Stdin}).Read(paths)
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "%s: %v\n", cmd.CommandPath(), err)
 		return nil, nil, nil, ExitInput
@@ -59,7 +59,7 @@ var (
 // config.kubernetes.io/path, else the input file and line.
 type locator struct {
 	objs    []manifest.Object
-	origins []origin
+	origins []stream.Origin
 	byRef   map[string]int
 	// root is what # Source: and config.kubernetes.io/path are relative to
 	// (--source-root).
@@ -69,7 +69,7 @@ type locator struct {
 	lines map[string][]int // document start lines of files read for kpt
 }
 
-func newLocator(objs []manifest.Object, origins []origin, root string, paths []string) *locator {
+func newLocator(objs []manifest.Object, origins []stream.Origin, root string, paths []string) *locator {
 	l := &locator{objs: objs, origins: origins, byRef: map[string]int{}, root: root, lines: map[string][]int{}}
 	for i := len(objs) - 1; i >= 0; i-- {
 		o := objs[i]
@@ -77,7 +77,7 @@ func newLocator(objs []manifest.Object, origins []origin, root string, paths []s
 	}
 	if len(paths) > 0 && paths[0] != "-" {
 		l.first = paths[0]
-		if files, err := manifestFiles(paths[0]); err == nil && len(files) > 0 {
+		if files, err := stream.ManifestFiles(paths[0]); err == nil && len(files) > 0 {
 			l.first = files[0]
 		}
 	}
@@ -98,9 +98,9 @@ func (l *locator) locate(res *framework.Result) location {
 		return location{uri: l.uri(l.first), line: 1}
 	}
 	o, org := l.objs[i], l.origins[i]
-	if org.source != "" {
+	if org.Source != "" {
 		// Lines of the rendered output are not lines of the template.
-		return location{uri: l.uri(filepath.Join(l.root, filepath.FromSlash(org.source))), line: 1}
+		return location{uri: l.uri(filepath.Join(l.root, filepath.FromSlash(org.Source))), line: 1}
 	}
 	for j, a := range kptPathAnnotations {
 		if p := o.Annotations[a]; p != "" {
@@ -112,7 +112,7 @@ func (l *locator) locate(res *framework.Result) location {
 	if res.Field != nil {
 		field = res.Field.Path
 	}
-	return location{uri: l.uri(org.file), line: org.lineOf(field)}
+	return location{uri: l.uri(org.File), line: org.LineOf(field)}
 }
 
 // documentLine is the first line of document index of a file, 1 when the
@@ -127,7 +127,7 @@ func (l *locator) documentLine(file, index string) int {
 		if data, err := os.ReadFile(file); err == nil {
 			for _, c := range stream.Split(data) {
 				if len(strings.TrimSpace(string(c.Raw))) > 0 {
-					starts = append(starts, c.Line+contentLine(c.Raw))
+					starts = append(starts, c.Line+stream.ContentLine(c.Raw))
 				}
 			}
 		}

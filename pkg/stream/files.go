@@ -1,38 +1,90 @@
-package cli
+package stream
 
 import (
 	"bytes"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/stream"
 )
 
-// origin is where an object of the input was read, for findings that point
+// ReadObjects reads rendered manifests: the files and folders named by
+// paths (folders recurse over *.yaml and *.yml, in lexical order; "-" is
+// stdin), or stdin when there is none. A document may be a plain object, a
+// ResourceList (its items) or a v1 List (its items).
+func ReadObjects(paths []string, stdin io.Reader) ([]manifest.Object, error) {
+	objs, _, err := (&Reader{Stdin: stdin}).Read(paths)
+	return objs, err
+}
+
+// ManifestFiles lists path itself, or the YAML files under a folder.
+func ManifestFiles(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// unwrap returns the objects of one parsed document: the items of a
+// ResourceList or a v1 List, or the document itself.
+func unwrap(n *yaml.Node) ([]*yaml.Node, error) {
+	o := manifest.FromNode(0, n)
+	if !manifest.IsResourceList(n) && (o.Kind != "List" || o.APIVersion != "v1") {
+		return []*yaml.Node{n}, nil
+	}
+	var out []*yaml.Node
+	for i, it := range manifest.Items(n, "items") {
+		if it == nil || it.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s: items[%d] is not an object", o.Kind, i)
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// Origin is where an object of the input was read, for findings that point
 // at a file and line (check -o sarif and github).
-type origin struct {
-	// file is the path read ("" for stdin).
-	file string
-	// line is the object's first line in the file, from 1.
-	line int
-	// source is the Helm "# Source:" template of its document.
-	source string
+type Origin struct {
+	// File is the path read ("" for stdin).
+	File string
+	// Line is the object's first line in the file, from 1.
+	Line int
+	// Source is the Helm "# Source:" template of its document.
+	Source string
 	// node is the object; shift turns its nodes' lines into the file's.
 	node  *yaml.Node
 	shift int
 }
 
-// lineOf returns the line in the file of a field of the object
+// LineOf returns the line in the file of a field of the object
 // ("spec.ingress[0].from"), or of the object when the field is not found.
-func (o origin) lineOf(field string) int {
+func (o Origin) LineOf(field string) int {
 	if n := fieldNode(o.node, field); n != nil && n.Line > 0 {
 		return n.Line + o.shift
 	}
-	return o.line
+	return o.Line
 }
 
 // item is an object of a document, its line counted from the document's
@@ -48,25 +100,34 @@ type docItems struct {
 	source string
 }
 
-// inputReader reads rendered manifests. A reader that remembers keeps every
+// Reader reads rendered manifests. A reader that remembers keeps every
 // document it parsed by its bytes, and a reader given known documents parses
 // only the others: the two sides of a diff share the documents they have in
 // common, parsed once.
-type inputReader struct {
-	stdin    io.Reader
-	remember bool
-	known    map[string]docItems
-	seen     map[string]docItems
+type Reader struct {
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// Remember keeps the documents read, for Seen.
+	Remember bool
+	// Known are documents another reader parsed (its Seen).
+	Known Known
+	seen  Known
 }
 
-// read reads the files and folders named by paths ("-" is stdin; stdin
+// Known are parsed documents by their bytes.
+type Known map[string]docItems
+
+// Seen returns the documents a remembering reader parsed.
+func (ir *Reader) Seen() Known { return ir.seen }
+
+// Read reads the files and folders named by paths ("-" is stdin; stdin
 // when there is none), and returns the objects and where each was read.
-func (ir *inputReader) read(paths []string) ([]manifest.Object, []origin, error) {
+func (ir *Reader) Read(paths []string) ([]manifest.Object, []Origin, error) {
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
 	var objs []manifest.Object
-	var origins []origin
+	var origins []Origin
 	add := func(file string, data []byte) error {
 		docs, err := ir.parse(data)
 		if err != nil {
@@ -75,14 +136,14 @@ func (ir *inputReader) read(paths []string) ([]manifest.Object, []origin, error)
 		for _, d := range docs {
 			for _, it := range d.items {
 				objs = append(objs, manifest.FromNode(len(objs), it.node))
-				origins = append(origins, origin{file: file, line: it.node.Line + it.shift, source: d.source, node: it.node, shift: it.shift})
+				origins = append(origins, Origin{File: file, Line: it.node.Line + it.shift, Source: d.source, node: it.node, shift: it.shift})
 			}
 		}
 		return nil
 	}
 	for _, p := range paths {
 		if p == "-" {
-			data, err := io.ReadAll(ir.stdin)
+			data, err := io.ReadAll(ir.Stdin)
 			if err != nil {
 				return nil, nil, fmt.Errorf("reading stdin: %w", err)
 			}
@@ -91,7 +152,7 @@ func (ir *inputReader) read(paths []string) ([]manifest.Object, []origin, error)
 			}
 			continue
 		}
-		files, err := manifestFiles(p)
+		files, err := ManifestFiles(p)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -110,13 +171,13 @@ func (ir *inputReader) read(paths []string) ([]manifest.Object, []origin, error)
 
 // parse reads a stream into its documents' objects, with lines counted in
 // data. Documents the reader knows are not parsed again.
-func (ir *inputReader) parse(data []byte) ([]docItems, error) {
-	if ir.known != nil {
+func (ir *Reader) parse(data []byte) ([]docItems, error) {
+	if ir.Known != nil {
 		if docs, ok := ir.parseNew(data); ok {
 			return docs, nil
 		}
 	}
-	s, err := stream.Parse(data)
+	s, err := Parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -126,9 +187,9 @@ func (ir *inputReader) parse(data []byte) ([]docItems, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ir.remember {
+		if ir.Remember {
 			if ir.seen == nil {
-				ir.seen = map[string]docItems{}
+				ir.seen = Known{}
 			}
 			ir.seen[string(d.Raw)] = relative(di, d.Line)
 		}
@@ -140,13 +201,13 @@ func (ir *inputReader) parse(data []byte) ([]docItems, error) {
 // parseNew parses only the documents of data the reader does not know,
 // as one stream; false when that fails (the whole stream is then parsed,
 // for errors that name the right lines).
-func (ir *inputReader) parseNew(data []byte) ([]docItems, bool) {
-	chunks := stream.Split(data)
+func (ir *Reader) parseNew(data []byte) ([]docItems, bool) {
+	chunks := Split(data)
 	var buf bytes.Buffer
 	var fresh []int // chunks to parse
 	var added []int // lines added before each, in buf
 	for i, c := range chunks {
-		if _, ok := ir.known[string(c.Raw)]; ok {
+		if _, ok := ir.Known[string(c.Raw)]; ok {
 			continue
 		}
 		fresh = append(fresh, i)
@@ -163,7 +224,7 @@ func (ir *inputReader) parseNew(data []byte) ([]docItems, bool) {
 	}
 	parsed := map[int]docItems{}
 	if len(fresh) > 0 {
-		s, err := stream.Parse(buf.Bytes())
+		s, err := Parse(buf.Bytes())
 		if err != nil || len(s.Documents) != len(fresh) {
 			return nil, false
 		}
@@ -179,7 +240,7 @@ func (ir *inputReader) parseNew(data []byte) ([]docItems, bool) {
 	for i, c := range chunks {
 		di, ok := parsed[i]
 		if !ok {
-			di = ir.known[string(c.Raw)]
+			di = ir.Known[string(c.Raw)]
 		}
 		out[i] = absolute(di, c.Line)
 	}
@@ -188,14 +249,14 @@ func (ir *inputReader) parseNew(data []byte) ([]docItems, bool) {
 
 // itemsOf unwraps a document's objects, their lines counted in the stream
 // parsed.
-func itemsOf(d stream.Document) (docItems, error) {
+func itemsOf(d Document) (docItems, error) {
 	di := docItems{source: d.Source}
 	if len(d.Nodes) == 0 {
 		return di, nil
 	}
 	// Node lines count from where the parser started, not always the
 	// document: the first node's line is the document's first content line.
-	shift := d.Line + contentLine(d.Raw) - d.Nodes[0].Line
+	shift := d.Line + ContentLine(d.Raw) - d.Nodes[0].Line
 	for _, n := range d.Nodes {
 		its, err := unwrap(n)
 		if err != nil {
@@ -208,9 +269,9 @@ func itemsOf(d stream.Document) (docItems, error) {
 	return di, nil
 }
 
-// contentLine counts the lines of a document before its first line of
+// ContentLine counts the lines of a document before its first line of
 // content (separator, comments, blank lines, directives).
-func contentLine(raw []byte) int {
+func ContentLine(raw []byte) int {
 	n := 0
 	for len(raw) > 0 {
 		line, rest, _ := bytes.Cut(raw, []byte("\n"))
