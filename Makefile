@@ -72,7 +72,7 @@ release: ## binaries, Helm 4 plugin and krew archives per platform, image archiv
 .PHONY: bench
 bench: ## whole-process benchmark against a do-nothing kyaml function (dist/bench/results.txt), then the Go benchmarks
 	scripts/bench.sh
-	$(GO) test -run XXX -bench . -benchmem -count 3 ./pkg/stream ./pkg/inject ./pkg/analysis ./pkg/postrender | tee dist/bench/go-bench.txt
+	$(GO) test -run XXX -bench . -benchmem -count 3 ./pkg/stream ./pkg/inject ./pkg/analysis ./pkg/cli | tee dist/bench/go-bench.txt
 
 .PHONY: tools
 tools: ## install the pinned kustomize, Helm 3, Helm 4, podman (+ docker shim), kube-apiserver, etcd and the NetworkPolicy enforcers the tests drive (.bin/, cached)

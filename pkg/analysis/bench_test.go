@@ -10,9 +10,9 @@ import (
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/bench"
+	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/stream"
 )
 
@@ -118,7 +118,7 @@ func BenchmarkAnalyze(b *testing.B) {
 func BenchmarkAnalyzeRealistic(b *testing.B) {
 	spec, _, err := v1alpha1.Load(nil)
 	require.NoError(b, err)
-	out, _, err := postrender.Render(bench.Realistic(50, 20, false), spec)
+	out, _, err := cli.RenderStream(bench.Realistic(50, 20, false), spec)
 	require.NoError(b, err)
 	s, err := stream.Parse(out)
 	require.NoError(b, err)

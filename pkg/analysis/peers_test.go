@@ -10,8 +10,8 @@ import (
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/bench"
+	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/stream"
 )
 
@@ -75,7 +75,7 @@ func TestSelectorPeers(t *testing.T) {
 func TestSelectorPeersKeepVerdicts(t *testing.T) {
 	spec, _, err := v1alpha1.Load(nil)
 	require.NoError(t, err)
-	out, _, err := postrender.Render(bench.Realistic(4, 5, false), spec)
+	out, _, err := cli.RenderStream(bench.Realistic(4, 5, false), spec)
 	require.NoError(t, err)
 	mine := strings.ReplaceAll(policy("web-in", grafanaIngress), "namespace: shop", "namespace: team-001")
 	s, err := stream.Parse(append(out, []byte("---\n"+mine+"\n")...))

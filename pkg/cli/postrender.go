@@ -7,9 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/result"
 )
+
+// emptyComment is the Helm 4 plugin's output for blank input.
+const emptyComment = "# tierwall-postrender: no objects in the input, no policies\n"
 
 const postRenderLong = `tierwall-postrender adds zero-trust NetworkPolicies to a Helm release.
 
@@ -135,37 +137,41 @@ func (r *session) postRender(cmd *cobra.Command, f *postRenderFlags) int {
 	if err != nil {
 		return r.postRenderFail(cmd, f.helm4Plugin, ExitInput, fmt.Errorf("reading stdin: %w", err), false)
 	}
-	in, err := postrender.Read(data, spec)
+	s, err := readStream(data, spec)
 	if err != nil {
 		return r.postRenderFail(cmd, f.helm4Plugin, ExitInput, err, false)
 	}
-	if in.Context, err = readContext(f.context); err != nil {
-		return r.postRenderFail(cmd, f.helm4Plugin, ExitInput, err, false)
-	}
-	plan, err := in.Plan()
+	context, err := readContext(f.context)
 	if err != nil {
 		return r.postRenderFail(cmd, f.helm4Plugin, ExitInput, err, false)
 	}
-	if plan.Failed {
-		return r.postRenderFail(cmd, f.helm4Plugin, ExitFailed, plan.Failure(), false)
+	plan, err := planStream(s, spec, context)
+	if err != nil {
+		return r.postRenderFail(cmd, f.helm4Plugin, ExitInput, err, false)
+	}
+	if plan.failed {
+		return r.postRenderFail(cmd, f.helm4Plugin, ExitFailed, findingsError(plan.results), false)
 	}
 	// Helm drops a successful post-renderer's stderr, Argo CD logs it: the
 	// summary goes there, and as the first comment of the output.
-	if plan.Summary != "" {
-		fmt.Fprintf(r.Stderr, "tierwall: summary: %s\n", plan.Summary)
+	if plan.summary != "" {
+		fmt.Fprintf(r.Stderr, "tierwall: summary: %s\n", plan.summary)
 	}
-	result.Print(r.Stderr, plan.Results, result.Warning)
+	result.Print(r.Stderr, plan.results, result.Warning)
 	w := bufio.NewWriterSize(r.Stdout, 1<<16)
-	write := plan.Write
-	if f.helm4Plugin {
-		write = plan.WritePlugin
+	var werr error
+	if f.helm4Plugin && plan.Empty() {
+		// Helm 4 fails a post-renderer whose output is blank (a chart
+		// that renders no object would hit it): a comment is not blank.
+		_, werr = w.WriteString(emptyComment)
+	} else {
+		werr = plan.Write(w)
 	}
-	if err := write(w); err != nil {
-		fmt.Fprintf(r.Stderr, "tierwall-postrender: writing stdout: %v\n", err)
-		return ExitFailed
+	if werr == nil {
+		werr = w.Flush()
 	}
-	if err := w.Flush(); err != nil {
-		fmt.Fprintf(r.Stderr, "tierwall-postrender: writing stdout: %v\n", err)
+	if werr != nil {
+		fmt.Fprintf(r.Stderr, "tierwall-postrender: writing stdout: %v\n", werr)
 		return ExitFailed
 	}
 	return ExitOK
@@ -185,7 +191,7 @@ func (r *session) postRenderFail(cmd *cobra.Command, helm4 bool, code int, err e
 	if !helm4 {
 		return code
 	}
-	if _, werr := r.Stdout.Write(postrender.ErrorDocument(msg)); werr != nil {
+	if _, werr := r.Stdout.Write(errorDocument(msg)); werr != nil {
 		return code
 	}
 	return ExitOK

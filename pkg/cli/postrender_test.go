@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/stream"
 )
 
@@ -179,7 +178,7 @@ func TestPostRenderArgv(t *testing.T) {
 			s, err := stream.Parse([]byte(out))
 			require.NoError(t, err)
 			require.Len(t, s.Objects, 1)
-			msg := s.Objects[0].Annotations[postrender.FilenameAnnotation]
+			msg := s.Objects[0].Annotations[helmFilenameAnnotation]
 			assert.Contains(t, msg, strings.SplitN(tc.stderr[0], "\n", 2)[0])
 			assert.NotEqual(t, yaml.ScalarNode, manifest.Lookup(s.Objects[0].Node, "kind").Kind)
 		})

@@ -7,8 +7,8 @@ import (
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/bench"
+	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/diff"
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/report"
 	"github.com/tierwall/tierwall/pkg/stream"
 )
@@ -24,7 +24,7 @@ func BenchmarkDiffRealistic(b *testing.B) {
 	}
 	var renders [2][]byte
 	for i, ns := range []int{50, 51} {
-		if renders[i], _, err = postrender.Render(bench.Realistic(ns, 20, false), spec); err != nil {
+		if renders[i], _, err = cli.RenderStream(bench.Realistic(ns, 20, false), spec); err != nil {
 			b.Fatal(err)
 		}
 	}

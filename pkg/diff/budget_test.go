@@ -11,8 +11,8 @@ import (
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/bench"
+	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/diff"
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/report"
 	"github.com/tierwall/tierwall/pkg/stream"
 )
@@ -25,7 +25,7 @@ func TestMarkdownBudget(t *testing.T) {
 	require.NoError(t, err)
 	var models [2]*analysis.Model
 	for i, ns := range []int{6, 8} {
-		out, _, err := postrender.Render(bench.Realistic(ns, 10, false), spec)
+		out, _, err := cli.RenderStream(bench.Realistic(ns, 10, false), spec)
 		require.NoError(t, err)
 		s, err := stream.Parse(out)
 		require.NoError(t, err)

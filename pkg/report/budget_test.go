@@ -14,8 +14,8 @@ import (
 	"github.com/tierwall/tierwall/pkg/analysis"
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/bench"
+	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/internal/testutil"
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/report"
 	"github.com/tierwall/tierwall/pkg/stream"
 )
@@ -25,7 +25,7 @@ import (
 func realisticModel(t testing.TB, namespaces, apps int) *analysis.Model {
 	spec, _, err := v1alpha1.Load(nil)
 	require.NoError(t, err)
-	out, _, err := postrender.Render(bench.Realistic(namespaces, apps, false), spec)
+	out, _, err := cli.RenderStream(bench.Realistic(namespaces, apps, false), spec)
 	require.NoError(t, err)
 	s, err := stream.Parse(out)
 	require.NoError(t, err)

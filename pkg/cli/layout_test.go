@@ -1,4 +1,4 @@
-package krmfn_test
+package cli_test
 
 import (
 	"encoding/json"
@@ -21,10 +21,10 @@ import (
 // bytes), block with the dashes at column 2 (also copied), and JSON (the
 // general path, items encoded again). The items and the generated objects
 // must be the same in all three.
-func TestLayouts(t *testing.T) {
-	for _, name := range testutil.Cases(t, goldenDir) {
+func TestFunctionLayouts(t *testing.T) {
+	for _, name := range testutil.Cases(t, functionGoldenDir) {
 		t.Run(name, func(t *testing.T) {
-			c := loadCase(t, name)
+			c := loadFunctionCase(t, name)
 			if _, err := os.Stat(filepath.Join(c.dir, "errors.txt")); err == nil {
 				t.Skip("errors case")
 			}
@@ -34,7 +34,7 @@ func TestLayouts(t *testing.T) {
 			var want []any
 			for _, layout := range []string{"compact", "indented", "json"} {
 				in := map[string][]byte{"compact": compact, "indented": indented, "json": asJSON}[layout]
-				out, stderr, code := run(t, in)
+				out, stderr, code := runFunction(t, in)
 				require.Equal(t, 0, code, "%s: %s", layout, stderr)
 				items, _ := outputItems(t, out)
 				var got []any
@@ -113,12 +113,12 @@ func TestItemsCopiedAsBytes(t *testing.T) {
           ports: [{containerPort: 8080}]
 `
 	rl := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + items
-	out, stderr, code := run(t, []byte(rl))
+	out, stderr, code := runFunction(t, []byte(rl))
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(out, "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"+items), out)
 
 	aliased := rl + "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c, namespace: shop, labels: *labels}\n"
-	out, stderr, code = run(t, []byte(aliased))
+	out, stderr, code = runFunction(t, []byte(aliased))
 	require.Equal(t, 0, code, stderr)
 	got, _ := outputItems(t, out)
 	require.GreaterOrEqual(t, len(got), 2)

@@ -1,4 +1,4 @@
-package krmfn_test
+package cli_test
 
 import (
 	"bytes"
@@ -18,28 +18,28 @@ import (
 	"github.com/tierwall/tierwall/pkg/manifest"
 )
 
-const goldenDir = "../../testdata/fn"
+const functionGoldenDir = "../../testdata/fn"
 
 // run feeds a ResourceList to the function and returns stdout, stderr and
 // the exit code.
-func run(t *testing.T, rl []byte) (string, string, int) {
+func runFunction(t *testing.T, rl []byte) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := cli.Main(nil, bytes.NewReader(rl), &stdout, &stderr)
 	return stdout.String(), stderr.String(), code
 }
 
-type goldenCase struct {
+type functionCase struct {
 	dir    string
 	items  []*yaml.Node
 	config *yaml.Node
 }
 
-func loadCase(t *testing.T, name string) goldenCase {
-	dir := filepath.Join(goldenDir, name)
+func loadFunctionCase(t *testing.T, name string) functionCase {
+	dir := filepath.Join(functionGoldenDir, name)
 	in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
 	require.NoError(t, err)
-	c := goldenCase{dir: dir, items: testutil.Docs(t, in)}
+	c := functionCase{dir: dir, items: testutil.Docs(t, in)}
 	if cfg, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err == nil {
 		docs := testutil.Docs(t, cfg)
 		require.Len(t, docs, 1, "config.yaml holds one document")
@@ -60,11 +60,11 @@ func outputItems(t *testing.T, out string) ([]*yaml.Node, string) {
 	return manifest.Items(docs[0], "items"), results
 }
 
-func TestGolden(t *testing.T) {
-	for _, name := range testutil.Cases(t, goldenDir) {
+func TestFunctionGolden(t *testing.T) {
+	for _, name := range testutil.Cases(t, functionGoldenDir) {
 		t.Run(name, func(t *testing.T) {
-			c := loadCase(t, name)
-			stdout, stderr, code := run(t, testutil.ResourceList(t, c.items, c.config))
+			c := loadFunctionCase(t, name)
+			stdout, stderr, code := runFunction(t, testutil.ResourceList(t, c.items, c.config))
 			errorsFile := filepath.Join(c.dir, "errors.txt")
 			if want, err := os.ReadFile(errorsFile); err == nil {
 				assert.NotEqual(t, 0, code, "an errors case must fail")
@@ -89,14 +89,14 @@ func TestGolden(t *testing.T) {
 
 // TestGoldenProperties checks, on every successful case: nothing lost,
 // idempotence, and independence from input order.
-func TestGoldenProperties(t *testing.T) {
-	for _, name := range testutil.Cases(t, goldenDir) {
+func TestFunctionGoldenProperties(t *testing.T) {
+	for _, name := range testutil.Cases(t, functionGoldenDir) {
 		t.Run(name, func(t *testing.T) {
-			c := loadCase(t, name)
+			c := loadFunctionCase(t, name)
 			if _, err := os.Stat(filepath.Join(c.dir, "errors.txt")); err == nil {
 				t.Skip("errors case: checked by TestGolden")
 			}
-			stdout, stderr, code := run(t, testutil.ResourceList(t, c.items, c.config))
+			stdout, stderr, code := runFunction(t, testutil.ResourceList(t, c.items, c.config))
 			require.Equal(t, 0, code, stderr)
 			items, results := outputItems(t, stdout)
 			// tierwall's own unedited earlier output is the one input that
@@ -122,7 +122,7 @@ func TestGoldenProperties(t *testing.T) {
 			}
 
 			// Idempotence: the output fed back in comes out unchanged.
-			again, stderr2, code := run(t, testutil.ResourceList(t, items, c.config))
+			again, stderr2, code := runFunction(t, testutil.ResourceList(t, items, c.config))
 			require.Equal(t, 0, code, stderr2)
 			items2, _ := outputItems(t, again)
 			assert.Equal(t, testutil.Stream(t, items), testutil.Stream(t, items2), "second run changed the output")
@@ -132,7 +132,7 @@ func TestGoldenProperties(t *testing.T) {
 			for round := 0; round < 3; round++ {
 				shuffled := append([]*yaml.Node{}, c.items...)
 				rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-				out, stderr3, code := run(t, testutil.ResourceList(t, shuffled, c.config))
+				out, stderr3, code := runFunction(t, testutil.ResourceList(t, shuffled, c.config))
 				require.Equal(t, 0, code, stderr3)
 				items3, results3 := outputItems(t, out)
 				var keptShuffled []*yaml.Node

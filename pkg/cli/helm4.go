@@ -1,4 +1,4 @@
-package postrender
+package cli
 
 import (
 	"strings"
@@ -6,16 +6,16 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// FilenameAnnotation is the annotation Helm 4 puts on every document it sends
+// helmFilenameAnnotation is the annotation Helm 4 puts on every document it sends
 // a post-renderer, naming the template file the document came from. Helm
 // reads it back to rebuild its files and to name them in its errors.
-const FilenameAnnotation = "postrenderer.helm.sh/postrender-filename"
+const helmFilenameAnnotation = "postrenderer.helm.sh/postrender-filename"
 
 // errorDocumentNote is the value under kind.error in the error document.
 const errorDocumentNote = "tierwall-postrender failed: the reason is in this document's " +
-	FilenameAnnotation + " annotation, which Helm 4 prints in its error"
+	helmFilenameAnnotation + " annotation, which Helm 4 prints in its error"
 
-// ErrorDocument is how a failure reaches a Helm 4 user. Helm 4.3 discards the
+// errorDocument is how a failure reaches a Helm 4 user. Helm 4.3 discards the
 // stderr of a postrenderer/v1 plugin (even with --debug) and, when it exits
 // non-zero, reports only `plugin "tierwall" exited with error`. So, as a
 // plugin, tierwall exits 0 and writes this one document instead of the
@@ -31,7 +31,7 @@ const errorDocumentNote = "tierwall-postrender failed: the reason is in this doc
 // followed by no underscore: Helm skips files whose base name starts with
 // "_" (template partials), and a message path such as "x/_helpers.tpl" must
 // not make Helm skip the document and succeed with no manifests.
-func ErrorDocument(msg string) []byte {
+func errorDocument(msg string) []byte {
 	filename := strings.TrimSpace(msg) + "\n(tierwall-postrender reports its failure through this YAML error: Helm 4 hides plugin stderr; see docs/helm-and-container.md)"
 	str := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
 	mapping := func(kv ...*yaml.Node) *yaml.Node {
@@ -42,7 +42,7 @@ func ErrorDocument(msg string) []byte {
 		str("kind"), mapping(str("error"), str(errorDocumentNote)),
 		str("metadata"), mapping(
 			str("name"), str("tierwall-postrender-error"),
-			str("annotations"), mapping(str(FilenameAnnotation), str(filename)),
+			str("annotations"), mapping(str(helmFilenameAnnotation), str(filename)),
 		),
 	)
 	text, err := yaml.String(doc)

@@ -1,4 +1,4 @@
-package postrender_test
+package cli_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/bench"
-	"github.com/tierwall/tierwall/pkg/postrender"
+	"github.com/tierwall/tierwall/pkg/cli"
 )
 
 // bigStream is a Helm 3 style stream of about n objects: three-tier apps
@@ -75,7 +75,7 @@ func BenchmarkRender(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
 			for i := 0; i < b.N; i++ {
-				if _, _, err := postrender.Render(in, spec); err != nil {
+				if _, _, err := cli.RenderStream(in, spec); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -94,7 +94,7 @@ func BenchmarkRenderRealistic(b *testing.B) {
 		b.Run(fmt.Sprint(bench.RealisticCount(size[0], size[1])), func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
 			for i := 0; i < b.N; i++ {
-				if _, _, err := postrender.Render(in, spec); err != nil {
+				if _, _, err := cli.RenderStream(in, spec); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,4 +1,4 @@
-package postrender_test
+package cli_test
 
 import (
 	"bytes"
@@ -18,32 +18,34 @@ import (
 	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
-	"github.com/tierwall/tierwall/pkg/postrender"
 	"github.com/tierwall/tierwall/pkg/stream"
 )
 
-// goldenDir holds one folder per case: input.yaml (the stream Helm sends),
+// postRenderGoldenDir holds one folder per case: input.yaml (the stream Helm sends),
 // optionally args.txt (one argument per line), env.txt (KEY=VALUE lines) and
 // files the arguments name (config.yaml), then either expected.yaml (stdout
 // of a successful run; stderr.txt may add regexes stderr must match) or
 // errors.txt (regexes the error must match).
-const goldenDir = "../../testdata/postrender"
+const postRenderGoldenDir = "../../testdata/postrender"
 
-type goldenCase struct {
+// helm4FilenameAnnotation names, in Helm 4's error, the document it rejects.
+const helm4FilenameAnnotation = "postrenderer.helm.sh/postrender-filename"
+
+type postRenderCase struct {
 	dir  string
 	in   []byte
 	args []string
 	env  map[string]string
 }
 
-func loadCase(t *testing.T, name string) goldenCase {
+func loadPostRenderCase(t *testing.T, name string) postRenderCase {
 	t.Helper()
-	c := goldenCase{dir: filepath.Join(goldenDir, name), env: map[string]string{}}
+	c := postRenderCase{dir: filepath.Join(postRenderGoldenDir, name), env: map[string]string{}}
 	var err error
 	c.in, err = os.ReadFile(filepath.Join(c.dir, "input.yaml"))
 	require.NoError(t, err)
-	c.args = append(c.args, lines(t, filepath.Join(c.dir, "args.txt"))...)
-	for _, line := range lines(t, filepath.Join(c.dir, "env.txt")) {
+	c.args = append(c.args, caseLines(t, filepath.Join(c.dir, "args.txt"))...)
+	for _, line := range caseLines(t, filepath.Join(c.dir, "env.txt")) {
 		k, v, ok := strings.Cut(line, "=")
 		require.True(t, ok, "env.txt: %q is not KEY=VALUE", line)
 		c.env[k] = v
@@ -52,7 +54,7 @@ func loadCase(t *testing.T, name string) goldenCase {
 }
 
 // lines reads the non-empty, non-comment lines of an optional file.
-func lines(t *testing.T, path string) []string {
+func caseLines(t *testing.T, path string) []string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
@@ -70,7 +72,7 @@ func lines(t *testing.T, path string) []string {
 
 // run runs the post-renderer (pkg/cli's command) as the binary would, with
 // the case's environment only and files read from the case's folder.
-func (c goldenCase) run(t *testing.T, stdin []byte) (string, string, int) {
+func (c postRenderCase) run(t *testing.T, stdin []byte) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd := cli.Command{
@@ -87,18 +89,18 @@ func (c goldenCase) run(t *testing.T, stdin []byte) (string, string, int) {
 	return stdout.String(), stderr.String(), code
 }
 
-func (c goldenCase) isError() bool {
+func (c postRenderCase) isError() bool {
 	_, err := os.Stat(filepath.Join(c.dir, "errors.txt"))
 	return err == nil
 }
 
-func TestGolden(t *testing.T) {
-	for _, name := range testutil.Cases(t, goldenDir) {
+func TestPostRenderGolden(t *testing.T) {
+	for _, name := range testutil.Cases(t, postRenderGoldenDir) {
 		t.Run(name, func(t *testing.T) {
-			c := loadCase(t, name)
+			c := loadPostRenderCase(t, name)
 			stdout, stderr, code := c.run(t, c.in)
 			if c.isError() {
-				want := lines(t, filepath.Join(c.dir, "errors.txt"))
+				want := caseLines(t, filepath.Join(c.dir, "errors.txt"))
 				require.NotEmpty(t, want, "errors.txt lists regexes")
 				for _, re := range want {
 					assert.Regexp(t, re, stderr)
@@ -117,7 +119,7 @@ func TestGolden(t *testing.T) {
 				return
 			}
 			require.Equal(t, 0, code, "stderr: %s", stderr)
-			for _, re := range lines(t, filepath.Join(c.dir, "stderr.txt")) {
+			for _, re := range caseLines(t, filepath.Join(c.dir, "stderr.txt")) {
 				assert.Regexp(t, re, stderr)
 			}
 			testutil.Golden(t, filepath.Join(c.dir, "expected.yaml"), []byte(stdout))
@@ -128,10 +130,10 @@ func TestGolden(t *testing.T) {
 // TestGoldenProperties checks, on every successful case: nothing lost byte
 // for byte, only tierwall policies added, idempotence, and independence from
 // the order of the input documents.
-func TestGoldenProperties(t *testing.T) {
-	for _, name := range testutil.Cases(t, goldenDir) {
+func TestPostRenderGoldenProperties(t *testing.T) {
+	for _, name := range testutil.Cases(t, postRenderGoldenDir) {
 		t.Run(name, func(t *testing.T) {
-			c := loadCase(t, name)
+			c := loadPostRenderCase(t, name)
 			if c.isError() {
 				t.Skip("errors case: checked by TestGolden")
 			}
@@ -227,7 +229,7 @@ func assertErrorDocument(t *testing.T, out string) {
 	kind := manifest.Lookup(o.Node, "kind")
 	require.NotNil(t, kind)
 	assert.NotEqual(t, yaml.ScalarNode, kind.Kind, "kind must not be a string")
-	name := o.Annotations[postrender.FilenameAnnotation]
+	name := o.Annotations[helm4FilenameAnnotation]
 	assert.Contains(t, name, "tierwall-postrender: ")
 	assert.False(t, strings.HasPrefix(path.Base(name), "_"), "Helm skips files whose base name starts with _")
 
