@@ -2,8 +2,8 @@
 // subcommand the KRM function, a ResourceList on stdin; report; check;
 // version; completion) and tierwall-postrender (the Helm post-renderer).
 // It holds the one --config reader, the one table of exit codes and the
-// process tuning; the framing of each wire format is pkg/krmfn's and
-// pkg/postrender's, the engine is pkg/inject's.
+// process tuning, and runs the engine (pkg/inject) between the readers
+// and writers of the wire formats (pkg/resourcelist, pkg/stream).
 //
 // Commands are cobra commands built for one run from injected stdin,
 // stdout, stderr, environment and file reader (Command), so that tests run

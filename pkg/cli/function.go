@@ -1,12 +1,19 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/tierwall/tierwall/pkg/krmfn"
+	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
+	"github.com/tierwall/tierwall/pkg/inject"
+	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/resourcelist"
+	"github.com/tierwall/tierwall/pkg/result"
 )
 
 const functionLong = `tierwall adds zero-trust NetworkPolicies to Kubernetes manifests.
@@ -99,16 +106,95 @@ func (r *session) function(cmd *cobra.Command, cfg *configFlags) int {
 		fmt.Fprintf(r.Stderr, "tierwall: reading stdin: %v\n", err)
 		return ExitInput
 	}
-	switch krmfn.RunWith(in, o, context, r.Stdout, r.Stderr) {
-	case krmfn.OK:
-		return ExitOK
-	case krmfn.BadConfig:
-		return ExitUsage
-	case krmfn.BadInput:
+	return runFunction(in, o, context, r.Stdout, r.Stderr)
+}
+
+// runFunction processes the ResourceList in input (the whole of stdin) with
+// the command-line settings o merged into its functionConfig, writes the
+// output ResourceList to stdout and findings to stderr, and returns the
+// exit code. A run that fails writes the input items back unchanged with
+// error results, and the same text on stderr (kustomize ignores results but
+// shows stderr).
+func runFunction(input []byte, o v1alpha1.Overrides, context []manifest.Object, stdout, stderr io.Writer) int {
+	l, err := resourcelist.Read(input)
+	if err != nil {
+		fmt.Fprintf(stderr, "tierwall: %v\n", err)
 		return ExitInput
-	default:
+	}
+	var fc *yaml.RNode
+	if l.FunctionConfig != nil {
+		fc = yaml.NewRNode(l.FunctionConfig)
+	}
+	spec, src, cfgErr := v1alpha1.LoadWithOverrides(fc, o)
+	var prepare func(*manifest.Object)
+	if cfgErr == nil {
+		extra := inject.ExtraKinds(spec)
+		prepare = func(o *manifest.Object) { inject.Prepare(o, extra) }
+	}
+	if err := l.ReadItems(prepare); err != nil {
+		var ie *resourcelist.ItemError
+		if !errors.As(err, &ie) {
+			fmt.Fprintf(stderr, "tierwall: %v\n", err)
+			return ExitInput
+		}
+		failFunction(stdout, stderr, l, framework.Results{result.New(result.Error, nil, "", "%v", err)})
+		return ExitInput
+	}
+	if cfgErr != nil {
+		failFunction(stdout, stderr, l, configResults(src, cfgErr))
+		return ExitUsage
+	}
+	out, failed, err := inject.Engine{Spec: spec, Context: context}.Process(l.Objects)
+	if err != nil {
+		// The engine fails only on items it cannot trust (no apiVersion
+		// or kind).
+		failFunction(stdout, stderr, l, framework.Results{result.New(result.Error, nil, "", "%v", err)})
+		return ExitInput
+	}
+	// kustomize and kpt stream stderr to the user: the summary first.
+	fmt.Fprintf(stderr, "tierwall: summary: %s\n", out.Summary.Text())
+	result.Print(stderr, out.Results, result.Warning)
+	if failed {
+		if spec.Check.Enabled != nil && *spec.Check.Enabled && !result.HasErrors(out.Results) {
+			fmt.Fprintf(stderr, "tierwall: the checks of the output failed (spec.check.failOn: %s)\n", spec.Check.FailOn)
+		}
+		_ = l.Write(stdout, resourcelist.Output{Results: out.Results})
 		return ExitFailed
 	}
+	w := resourcelist.Output{Objects: out.Objects, FunctionConfig: true, Results: out.Results}
+	if len(out.Drop) > 0 {
+		w.Dropped = map[int]bool{}
+		for _, i := range out.Drop {
+			w.Dropped[i] = true
+		}
+	}
+	if err := l.Write(stdout, w); err != nil {
+		fmt.Fprintf(stderr, "tierwall: writing ResourceList: %v\n", err)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// failFunction writes the input items back unchanged with the error
+// results, which also go to stderr.
+func failFunction(stdout, stderr io.Writer, l *resourcelist.List, rs framework.Results) {
+	result.Print(stderr, rs, result.Error)
+	_ = l.Write(stdout, resourcelist.Output{Results: rs})
+}
+
+// configResults are an error result per problem of the configuration.
+func configResults(src v1alpha1.Source, err error) framework.Results {
+	var rs framework.Results
+	ref := &result.Ref{APIVersion: src.APIVersion, Kind: src.Kind, Name: src.Name, Namespace: src.Namespace}
+	var fes v1alpha1.Errors
+	if errors.As(err, &fes) {
+		for _, fe := range fes {
+			rs = append(rs, result.New(result.Error, ref, fe.Path, "invalid functionConfig %s: %s: %s", src, fe.Path, fe.Message))
+		}
+	} else {
+		rs = append(rs, result.New(result.Error, ref, "", "%v", err))
+	}
+	return rs
 }
 
 // extraCommands are commands that builds with tags add (verify).
