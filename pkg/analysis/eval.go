@@ -57,7 +57,7 @@ func (m *Model) Selected(p *Policy) []*Endpoint {
 		return nil
 	}
 	p.selects.each(func(ci int) { out = append(out, m.classes[ci].endpoints...) })
-	sort.SliceStable(out, func(i, j int) bool { return endpointLess(out[i], out[j]) })
+	sortByOrder(out)
 	return out
 }
 
@@ -74,7 +74,7 @@ func (m *Model) Peers(r *Rule) []*Endpoint {
 		// Only the matched classes, a word of the bitset at a time.
 		r.matched.each(func(i int) { out = append(out, m.classes[i].endpoints...) })
 	}
-	sort.SliceStable(out, func(i, j int) bool { return endpointLess(out[i], out[j]) })
+	sortByOrder(out)
 	return out
 }
 

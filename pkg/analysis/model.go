@@ -119,6 +119,7 @@ type Endpoint struct {
 	Peer *PeerSelector
 
 	class int // -1: not analysed (hostNetwork, any)
+	order int // position in Model.Endpoints, which is sorted
 }
 
 // AnyEndpoint is the wildcard end of a flow.
@@ -232,7 +233,12 @@ type class struct {
 	ns        *Namespace // nil for external endpoints
 	labels    labels.Set
 	addrs     []netip.Addr
-	endpoints []*Endpoint
+	endpoints []*Endpoint // in model order (Endpoint.order)
+
+	// pods is true for a class of workloads or virtual pods: the key of a
+	// class holds the endpoints' kind, so that no class mixes pods and
+	// addresses.
+	pods bool
 
 	ingressIsolated, egressIsolated bool
 	ingress, egress                 []*Rule
@@ -517,8 +523,8 @@ func endpointLess(a, b *Endpoint) bool {
 func (m *Model) buildClasses() {
 	byKey := map[string]*class{}
 	groups := map[string]*addrGroup{}
-	for _, e := range m.Endpoints {
-		e.class = -1
+	for i, e := range m.Endpoints {
+		e.class, e.order = -1, i
 		if e.HostNetwork {
 			continue
 		}
@@ -538,7 +544,7 @@ func (m *Model) buildClasses() {
 		key := b.String()
 		c, ok := byKey[key]
 		if !ok {
-			c = &class{index: len(m.classes), labels: labels.Set(e.Labels), addrs: e.Addrs}
+			c = &class{index: len(m.classes), labels: labels.Set(e.Labels), addrs: e.Addrs, pods: e.Kind == Workload || e.Kind == Virtual}
 			if e.Kind != External {
 				c.ns = m.nsByName[e.Namespace]
 				m.classesByNS[e.Namespace] = append(m.classesByNS[e.Namespace], c.index)
