@@ -217,6 +217,7 @@ type Model struct {
 	// list: every pod without a known address shares one assumed address, so
 	// an ipBlock is tested once per distinct list, not once per class.
 	addrGroups []*addrGroup
+	selectors  selectorCache
 }
 
 // addrGroup is the classes that share one address list.
@@ -259,7 +260,7 @@ func New(objs []manifest.Object, opts Options) *Model {
 		spec = &v1alpha1.Spec{}
 		spec.Default()
 	}
-	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}}
+	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}, selectors: selectorCache{}}
 	set, _ := scope.Namespaces(spec, objs)
 	for _, ns := range set.List {
 		n := &Namespace{Name: ns.Name, Labels: map[string]string{}, InStream: true, Skipped: ns.Skipped}
@@ -281,7 +282,7 @@ func New(objs []manifest.Object, opts Options) *Model {
 		ns, namespaced := set.Of[o.Index]
 		switch {
 		case o.IsNetworkPolicy() && namespaced:
-			p, rs := parsePolicy(*o, ns, opts.Typed[o.Index])
+			p, rs := parsePolicy(*o, ns, opts.Typed[o.Index], m.selectors)
 			m.Findings = append(m.Findings, rs...)
 			if p != nil {
 				m.Policies = append(m.Policies, p)
