@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
@@ -217,8 +218,15 @@ type Model struct {
 	// list: every pod without a known address shares one assumed address, so
 	// an ipBlock is tested once per distinct list, not once per class.
 	addrGroups []*addrGroup
-	selectors  selectorCache
+	// classesByLabel are the classes of each namespace by one label they
+	// carry, in increasing order: a selector asking for a value looks only
+	// at the classes that hold it (candidates).
+	classesByLabel map[classLabel][]int
+	selectors      selectorCache
 }
+
+// classLabel is a namespace and one label of the pods of a class.
+type classLabel struct{ ns, key, value string }
 
 // addrGroup is the classes that share one address list.
 type addrGroup struct {
@@ -260,7 +268,7 @@ func New(objs []manifest.Object, opts Options) *Model {
 		spec = &v1alpha1.Spec{}
 		spec.Default()
 	}
-	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}, selectors: selectorCache{}}
+	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}, classesByLabel: map[classLabel][]int{}, selectors: selectorCache{}}
 	set, _ := scope.Namespaces(spec, objs)
 	for _, ns := range set.List {
 		n := &Namespace{Name: ns.Name, Labels: map[string]string{}, InStream: true, Skipped: ns.Skipped}
@@ -549,6 +557,10 @@ func (m *Model) buildClasses() {
 			if e.Kind != External {
 				c.ns = m.nsByName[e.Namespace]
 				m.classesByNS[e.Namespace] = append(m.classesByNS[e.Namespace], c.index)
+				for k, v := range e.Labels {
+					l := classLabel{e.Namespace, k, v}
+					m.classesByLabel[l] = append(m.classesByLabel[l], c.index)
+				}
 			}
 			if len(e.Addrs) > 0 {
 				g := groups[key[n:]]
@@ -573,7 +585,7 @@ func (m *Model) evaluate() {
 	n := len(m.classes)
 	for _, p := range m.Policies {
 		p.selects = newBitset(n)
-		for _, ci := range m.classesByNS[p.Namespace] {
+		for _, ci := range m.candidates(p.Namespace, p.selector) {
 			c := m.classes[ci]
 			if !p.selector.Matches(c.labels) {
 				continue
@@ -615,7 +627,7 @@ func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
 				}
 			}
 		case pm.ns == nil:
-			for _, ci := range m.classesByNS[p.Namespace] {
+			for _, ci := range m.candidates(p.Namespace, pm.pod) {
 				if pm.pod.Matches(m.classes[ci].labels) {
 					b.set(ci)
 				}
@@ -625,7 +637,7 @@ func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
 				if !pm.ns.Matches(labels.Set(ns.Labels)) {
 					continue
 				}
-				for _, ci := range m.classesByNS[ns.Name] {
+				for _, ci := range m.candidates(ns.Name, pm.pod) {
 					if pm.pod == nil || pm.pod.Matches(m.classes[ci].labels) {
 						b.set(ci)
 					}
@@ -634,6 +646,32 @@ func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
 		}
 	}
 	return b
+}
+
+// candidates returns the classes of namespace ns that sel may match: when
+// sel requires a label to equal one of some values, the classes holding
+// one of them (classesByLabel), else every class of the namespace. Callers
+// still test each with sel.
+func (m *Model) candidates(ns string, sel labels.Selector) []int {
+	all := m.classesByNS[ns]
+	if sel == nil {
+		return all
+	}
+	reqs, _ := sel.Requirements()
+	for _, r := range reqs {
+		switch r.Operator() {
+		case selection.Equals, selection.DoubleEquals, selection.In:
+		default:
+			continue
+		}
+		var out []int
+		for v := range r.Values() {
+			// A class holds one value per key: the lists are disjoint.
+			out = append(out, m.classesByLabel[classLabel{ns, r.Key(), v}]...)
+		}
+		return out
+	}
+	return all
 }
 
 // assumePodAddresses gives the pods of the input (and the virtual ones) an
