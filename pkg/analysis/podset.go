@@ -74,9 +74,13 @@ func (s PodSet) List() []*Endpoint {
 	return out
 }
 
-// First returns the first pod of the set, in model order, that es holds;
-// nil when none. It looks at the classes the two share only.
+// First returns the first pod of the set, in model order, that es holds
+// (nil: no endpoint); nil when none. It looks at the classes the two share
+// only.
 func (s PodSet) First(es *EndpointSet) *Endpoint {
+	if es == nil {
+		return nil
+	}
 	var best *Endpoint
 	visit := func(c *class) {
 		if !c.pods {

@@ -611,7 +611,8 @@ type portKey struct {
 }
 
 // declaring returns the pods that declare a port named name over proto
-// (any protocol when proto is ""), built for every name at the first call.
+// (any protocol when proto is ""), built for every name at the first call;
+// nil when none does.
 func (c *checker) declaring(name, proto string) *analysis.EndpointSet {
 	if c.named == nil {
 		c.named = map[portKey]*analysis.EndpointSet{}
@@ -629,10 +630,7 @@ func (c *checker) declaring(name, proto string) *analysis.EndpointSet {
 			}
 		}
 	}
-	if s := c.named[portKey{proto: proto, name: name}]; s != nil {
-		return s
-	}
-	return c.m.NewEndpointSet()
+	return c.named[portKey{proto: proto, name: name}]
 }
 
 func (c *checker) namedPort(r *analysis.Rule, field, name, proto string, dsts analysis.PodSet, addrsOnly bool) {
@@ -673,17 +671,32 @@ func (c *checker) namedPort(r *analysis.Rule, field, name, proto string, dsts an
 func (c *checker) servicesOf(e *analysis.Endpoint) []*service.Service {
 	if c.services == nil {
 		c.services = map[*analysis.Endpoint][]*service.Service{}
-		byNS := map[string][]*service.Service{}
-		for i := range c.m.Services {
-			s := &c.m.Services[i]
-			byNS[s.Namespace] = append(byNS[s.Namespace], s)
-		}
+		// The workloads by namespace and label: a Service selects pods of its
+		// own namespace that carry each label of its selector, so it looks
+		// only at those with one of them.
+		type nsLabel struct{ ns, key, value string }
+		byLabel := map[nsLabel][]*analysis.Endpoint{}
 		for _, w := range c.m.Endpoints {
 			if w.Workload == nil {
 				continue
 			}
-			// A Service selects only pods of its own namespace.
-			for _, s := range byNS[w.Namespace] {
+			for k, v := range w.Workload.PodLabels {
+				l := nsLabel{w.Namespace, k, v}
+				byLabel[l] = append(byLabel[l], w)
+			}
+		}
+		for i := range c.m.Services {
+			s := &c.m.Services[i]
+			if len(s.Selector) == 0 {
+				continue // selects nothing
+			}
+			key := ""
+			for k := range s.Selector {
+				if key == "" || k < key {
+					key = k
+				}
+			}
+			for _, w := range byLabel[nsLabel{s.Namespace, key, s.Selector[key]}] {
 				if s.Selects(*w.Workload) {
 					c.services[w] = append(c.services[w], s)
 				}
@@ -695,35 +708,52 @@ func (c *checker) servicesOf(e *analysis.Endpoint) []*service.Service {
 
 // misdirected returns the workloads that do not declare port of proto and
 // sit behind a Service whose port it is, with another target: a rule on
-// that number aimed at them names the Service's port, not the pods'.
-// Built once per port.
+// that number aimed at them names the Service's port, not the pods'. The
+// sets of every port are built at the first call, in one pass over the
+// workloads' Services; serviceTarget says the same of one workload. nil
+// when there are none.
 func (c *checker) misdirected(port int32, proto string) *analysis.EndpointSet {
-	k := portKey{proto: proto, number: port}
-	if s := c.numbered[k]; s != nil {
-		return s
-	}
 	if c.numbered == nil {
 		c.numbered = map[portKey]*analysis.EndpointSet{}
-	}
-	s := c.m.NewEndpointSet()
-	for _, d := range c.m.Endpoints {
-		if d.Kind == analysis.Workload {
-			if _, _, ok := c.serviceTarget(d, port, proto); ok {
-				s.Add(d)
+		for _, d := range c.m.Endpoints {
+			if d.Kind != analysis.Workload {
+				continue
+			}
+			for _, svc := range c.servicesOf(d) {
+				for _, sp := range svc.Ports {
+					k := portKey{proto: sp.Protocol, number: sp.Port}
+					if declares(d, sp.Port, sp.Protocol) {
+						continue
+					}
+					if target, _, ok := svc.Target(sp, *d.Workload); !ok || target.Port == sp.Port {
+						continue
+					}
+					if c.numbered[k] == nil {
+						c.numbered[k] = c.m.NewEndpointSet()
+					}
+					c.numbered[k].Add(d)
+				}
 			}
 		}
 	}
-	c.numbered[k] = s
-	return s
+	return c.numbered[portKey{proto: proto, number: port}]
+}
+
+// declares reports whether a pod declares port of proto.
+func declares(d *analysis.Endpoint, port int32, proto string) bool {
+	for _, dp := range d.Ports {
+		if dp.Port == port && dp.Protocol == proto {
+			return true
+		}
+	}
+	return false
 }
 
 // serviceTarget returns the first Service of workload d whose port is port
 // of proto with another target, when d does not declare that port.
 func (c *checker) serviceTarget(d *analysis.Endpoint, port int32, proto string) (*service.Service, workload.Port, bool) {
-	for _, dp := range d.Ports {
-		if dp.Port == port && dp.Protocol == proto {
-			return nil, workload.Port{}, false
-		}
+	if declares(d, port, proto) {
+		return nil, workload.Port{}, false
 	}
 	for _, svc := range c.servicesOf(d) {
 		for _, sp := range svc.Ports {
