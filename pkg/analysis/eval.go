@@ -53,9 +53,6 @@ func (m *Model) Selecting(e *Endpoint, dir Direction) []*Policy {
 // and virtual pods of its namespace; never hostNetwork pods).
 func (m *Model) Selected(p *Policy) []*Endpoint {
 	var out []*Endpoint
-	if p.selects == nil {
-		return nil
-	}
 	p.selects.each(func(ci int) { out = append(out, m.classes[ci].endpoints...) })
 	sortByOrder(out)
 	return out
@@ -173,7 +170,7 @@ func (m *Model) Flows() []Flow {
 	n := len(m.classes)
 	pairs := make([]bitset, n) // pairs[src] = destination classes to evaluate
 	add := func(s, d int) {
-		if pairs[s] == nil {
+		if pairs[s].words == nil {
 			pairs[s] = newBitset(n)
 		}
 		pairs[s].set(d)
@@ -195,9 +192,6 @@ func (m *Model) Flows() []Flow {
 		}
 	}
 	for s, dsts := range pairs {
-		if dsts == nil {
-			continue
-		}
 		dsts.each(func(d int) {
 			for _, src := range m.classes[s].endpoints {
 				for _, dst := range m.classes[d].endpoints {

@@ -582,15 +582,14 @@ func (m *Model) buildClasses() {
 // evaluate computes, once per policy and rule, the classes selected and the
 // classes matched, and records on each class the rules that govern it.
 func (m *Model) evaluate() {
-	n := len(m.classes)
+	bb := newBitsetBuilder(len(m.classes))
 	for _, p := range m.Policies {
-		p.selects = newBitset(n)
 		for _, ci := range m.candidates(p.Namespace, p.selector) {
 			c := m.classes[ci]
 			if !p.selector.Matches(c.labels) {
 				continue
 			}
-			p.selects.set(ci)
+			bb.set(ci)
 			if p.Ingress {
 				c.ingressIsolated = true
 				c.ingress = append(c.ingress, p.IngressRules...)
@@ -600,19 +599,20 @@ func (m *Model) evaluate() {
 				c.egress = append(c.egress, p.EgressRules...)
 			}
 		}
+		p.selects = bb.take()
 		for _, rules := range [][]*Rule{p.IngressRules, p.EgressRules} {
 			for _, r := range rules {
 				if !r.allPeers {
-					r.matched = m.match(p, r.peers)
+					m.match(bb, p, r.peers)
+					r.matched = bb.take()
 				}
 			}
 		}
 	}
 }
 
-// match returns the classes any of the peers matches.
-func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
-	b := newBitset(len(m.classes))
+// match adds to b the classes any of the peers matches.
+func (m *Model) match(b *bitsetBuilder, p *Policy, peers []peerMatcher) {
 	for _, pm := range peers {
 		switch {
 		case pm.isBlock:
@@ -645,7 +645,6 @@ func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
 			}
 		}
 	}
-	return b
 }
 
 // candidates returns the classes of namespace ns that sel may match: when

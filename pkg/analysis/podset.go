@@ -11,7 +11,8 @@ import (
 // rule (every pod, every address) makes as many as the model holds.
 type PodSet struct {
 	m       *Model
-	classes bitset // nil: every class (a rule without peers)
+	all     bool // every class: a rule without peers
+	classes bitset
 }
 
 // SelectedPods is Selected as a PodSet.
@@ -21,14 +22,14 @@ func (m *Model) SelectedPods(p *Policy) PodSet { return PodSet{m: m, classes: p.
 // addresses.
 func (m *Model) PeerPods(r *Rule) PodSet {
 	if r.allPeers {
-		return PodSet{m: m}
+		return PodSet{m: m, all: true}
 	}
 	return PodSet{m: m, classes: r.matched}
 }
 
 // each calls f for every pod class of the set, in class order.
 func (s PodSet) each(f func(*class)) {
-	if s.classes == nil {
+	if s.all {
 		for _, c := range s.m.classes {
 			if c.pods {
 				f(c)
@@ -52,12 +53,12 @@ func (s PodSet) Len() int {
 
 // Empty reports whether the set holds no pod.
 func (s PodSet) Empty() bool {
-	if s.classes == nil {
+	if s.all {
 		return !slices.ContainsFunc(s.m.classes, func(c *class) bool { return c.pods })
 	}
-	for w, word := range s.classes {
+	for w, word := range s.classes.words {
 		for ; word != 0; word &= word - 1 {
-			if s.m.classes[w*64+bits.TrailingZeros64(word)].pods {
+			if s.m.classes[(s.classes.off+w)*64+bits.TrailingZeros64(word)].pods {
 				return false
 			}
 		}
@@ -97,9 +98,10 @@ func (s PodSet) First(es *EndpointSet) *Endpoint {
 			}
 		}
 	}
-	for w, word := range es.classes {
-		if s.classes != nil {
-			word &= s.classes[w]
+	for w, word := range es.classes.words {
+		w += es.classes.off
+		if !s.all {
+			word &= s.classes.word(w)
 		}
 		for ; word != 0; word &= word - 1 {
 			visit(s.m.classes[w*64+bits.TrailingZeros64(word)])
