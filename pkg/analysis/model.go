@@ -222,7 +222,7 @@ type Model struct {
 	// carry, in increasing order: a selector asking for a value looks only
 	// at the classes that hold it (candidates).
 	classesByLabel map[classLabel][]int
-	selectors      selectorCache
+	selectors      *selectorCache
 }
 
 // classLabel is a namespace and one label of the pods of a class.
@@ -268,7 +268,7 @@ func New(objs []manifest.Object, opts Options) *Model {
 		spec = &v1alpha1.Spec{}
 		spec.Default()
 	}
-	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}, classesByLabel: map[classLabel][]int{}, selectors: selectorCache{}}
+	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}, classesByLabel: map[classLabel][]int{}, selectors: &selectorCache{m: map[string]cachedSelector{}}}
 	set, _ := scope.Namespaces(spec, objs)
 	for _, ns := range set.List {
 		n := &Namespace{Name: ns.Name, Labels: map[string]string{}, InStream: true, Skipped: ns.Skipped}
@@ -663,8 +663,12 @@ func (m *Model) candidates(ns string, sel labels.Selector) []int {
 		default:
 			continue
 		}
+		vals := r.Values()
+		if len(vals) == 1 {
+			return m.classesByLabel[classLabel{ns, r.Key(), vals.UnsortedList()[0]}]
+		}
 		var out []int
-		for v := range r.Values() {
+		for v := range vals {
 			// A class holds one value per key: the lists are disjoint.
 			out = append(out, m.classesByLabel[classLabel{ns, r.Key(), v}]...)
 		}

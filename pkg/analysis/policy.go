@@ -138,7 +138,7 @@ func (pm peerMatcher) matchesAddr(a netip.Addr) bool {
 // parsePolicy reads a NetworkPolicy. An invalid policy, one the API server
 // would refuse, is reported as an error result naming the object and field,
 // and left out (nil).
-func parsePolicy(o manifest.Object, ns string, typed *networkingv1.NetworkPolicySpec, sc selectorCache) (*Policy, framework.Results) {
+func parsePolicy(o manifest.Object, ns string, typed *networkingv1.NetworkPolicySpec, sc *selectorCache) (*Policy, framework.Results) {
 	if typed != nil {
 		return policyFromSpec(o, ns, *typed, sc) // a policy tierwall just generated
 	}
@@ -174,7 +174,7 @@ func parsePolicy(o manifest.Object, ns string, typed *networkingv1.NetworkPolicy
 }
 
 // policyFromSpec checks and prepares a policy from its typed spec.
-func policyFromSpec(o manifest.Object, ns string, spec networkingv1.NetworkPolicySpec, sc selectorCache) (*Policy, framework.Results) {
+func policyFromSpec(o manifest.Object, ns string, spec networkingv1.NetworkPolicySpec, sc *selectorCache) (*Policy, framework.Results) {
 	p := &Policy{Object: o, Namespace: ns, Name: o.Name, Spec: spec}
 	ref := result.RefOf(o)
 	var rs framework.Results
@@ -217,9 +217,12 @@ func policyFromSpec(o manifest.Object, ns string, spec networkingv1.NetworkPolic
 	return p, nil
 }
 
-func (r *Rule) parse(sc selectorCache, bad func(field, format string, args ...any)) {
+func (r *Rule) parse(sc *selectorCache, bad func(field, format string, args ...any)) {
 	r.allPeers = len(r.Peers) == 0
 	r.allPorts = len(r.Ports) == 0
+	if len(r.Peers) > 0 {
+		r.peers = make([]peerMatcher, 0, len(r.Peers))
+	}
 	for i, peer := range r.Peers {
 		// The field is named only for a problem, a rare event: it is not
 		// worth a string per peer.
@@ -310,7 +313,10 @@ func (r *Rule) parse(sc selectorCache, bad func(field, format string, args ...an
 // policies repeat a few selectors (a workload's labels, the cluster DNS, a
 // namespace's name) over many rules, and each conversion validates every
 // key and value. The selectors it returns are shared and never changed.
-type selectorCache map[string]cachedSelector
+type selectorCache struct {
+	m   map[string]cachedSelector
+	key []byte // scratch for the key of the selector looked up
+}
 
 type cachedSelector struct {
 	sel labels.Selector
@@ -319,24 +325,23 @@ type cachedSelector struct {
 
 // get is metav1.LabelSelectorAsSelector, remembered by the selector's
 // content.
-func (sc selectorCache) get(ls *metav1.LabelSelector) (labels.Selector, error) {
-	key := selectorKey(ls)
-	if c, ok := sc[key]; ok {
+func (sc *selectorCache) get(ls *metav1.LabelSelector) (labels.Selector, error) {
+	sc.key = appendSelectorKey(sc.key[:0], ls)
+	if c, ok := sc.m[string(sc.key)]; ok {
 		return c.sel, c.err
 	}
 	sel, err := metav1.LabelSelectorAsSelector(ls)
-	sc[key] = cachedSelector{sel, err}
+	sc.m[string(sc.key)] = cachedSelector{sel, err}
 	return sel, err
 }
 
-// selectorKey writes a selector's content unambiguously: each string with
-// its length, matchLabels in key order, the expressions as written.
-func selectorKey(ls *metav1.LabelSelector) string {
-	var b strings.Builder
+// appendSelectorKey writes a selector's content unambiguously: each string
+// with its length, matchLabels in key order, the expressions as written.
+func appendSelectorKey(b []byte, ls *metav1.LabelSelector) []byte {
 	str := func(s string) {
-		b.WriteString(strconv.Itoa(len(s)))
-		b.WriteByte(':')
-		b.WriteString(s)
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
 	}
 	keys := make([]string, 0, len(ls.MatchLabels))
 	for k := range ls.MatchLabels {
@@ -348,13 +353,14 @@ func selectorKey(ls *metav1.LabelSelector) string {
 		str(ls.MatchLabels[k])
 	}
 	for _, e := range ls.MatchExpressions {
-		b.WriteByte(';')
+		b = append(b, ';')
 		str(e.Key)
 		str(string(e.Operator))
-		str(strconv.Itoa(len(e.Values)))
+		b = strconv.AppendInt(b, int64(len(e.Values)), 10)
+		b = append(b, ':')
 		for _, v := range e.Values {
 			str(v)
 		}
 	}
-	return b.String()
+	return b
 }
