@@ -489,8 +489,8 @@ func (c *checker) peers(r *analysis.Rule) {
 	p := r.Policy
 	nsOnly, podOnly := -1, -1
 	for i, peer := range r.Peers {
-		field := fmt.Sprintf("%s[%d]", r.PeersField(), i)
 		if cidr, except, ok := r.Block(i); ok {
+			field := peerField(r, i)
 			if cidr.Bits() == 0 && len(except) == 0 && wideIDs(p)[APIEgressUnscoped] {
 				c.add(APIEgressUnscoped, c.wideSev, policyRef(p), field+".ipBlock",
 					"NetworkPolicy %s: ipBlock %s lets its pods reach the API server at any address on %s, since the API server's addresses are not configured: set spec.cluster.apiServer.cidrs to narrow it", p.Ref(), peer.IPBlock.CIDR, rulePorts(r))
@@ -506,10 +506,10 @@ func (c *checker) peers(r *analysis.Rule) {
 		switch {
 		case peer.PodSelector == nil && peer.NamespaceSelector != nil:
 			if empty(peer.NamespaceSelector.MatchLabels, len(peer.NamespaceSelector.MatchExpressions)) && r.AllPorts() && wideIDs(p)[ProxyEgressAllPods] {
-				c.add(ProxyEgressAllPods, c.wideSev, policyRef(p), field+".namespaceSelector",
+				c.add(ProxyEgressAllPods, c.wideSev, policyRef(p), peerField(r, i)+".namespaceSelector",
 					"NetworkPolicy %s: an ingress controller may reach every pod of every namespace on every port, since its backends belong to other releases (their own policies narrow it)", p.Ref())
 			} else if empty(peer.NamespaceSelector.MatchLabels, len(peer.NamespaceSelector.MatchExpressions)) && r.AllPorts() {
-				c.add(AllNamespaces, result.Warning, policyRef(p), field+".namespaceSelector",
+				c.add(AllNamespaces, result.Warning, policyRef(p), peerField(r, i)+".namespaceSelector",
 					"NetworkPolicy %s: namespaceSelector {} alone is every pod of every namespace, on every port; add a podSelector in the same entry or ports", p.Ref())
 			} else if nsOnly < 0 {
 				nsOnly = i
@@ -526,6 +526,12 @@ func (c *checker) peers(r *analysis.Rule) {
 			p.Ref(), r.PeersField(), nsOnly, podOnly)
 	}
 }
+
+// peerField is the path of peer i of a rule: "spec.ingress[0].from[1]".
+func peerField(r *analysis.Rule, i int) string { return fmt.Sprintf("%s[%d]", r.PeersField(), i) }
+
+// portField is the path of the port of entry i of a rule's ports.
+func portField(r *analysis.Rule, i int) string { return fmt.Sprintf("%s.ports[%d].port", r.Field(), i) }
 
 func empty(m map[string]string, exprs int) bool { return len(m) == 0 && exprs == 0 }
 
@@ -580,25 +586,23 @@ func (c *checker) ports(r *analysis.Rule) {
 	if r.AllPorts() {
 		return
 	}
-	p := r.Policy
 	dsts, addrsOnly := c.destinations(r)
 	for i, port := range r.Ports {
 		if port.Port == nil {
 			continue
 		}
-		field := fmt.Sprintf("%s.ports[%d].port", r.Field(), i)
 		proto := "TCP"
 		if port.Protocol != nil {
 			proto = string(*port.Protocol)
 		}
 		if port.Port.Type == intstr.String {
-			c.namedPort(r, field, port.Port.StrVal, proto, dsts, addrsOnly)
+			c.namedPort(r, i, port.Port.StrVal, proto, dsts, addrsOnly)
 			continue
 		}
 		// A rule to every destination (no peers) reaches pods and addresses
 		// alike: a Service port among them is no sign of a mistake.
 		if port.EndPort == nil && !r.AllPeers() {
-			c.servicePort(p, field, port.Port.IntVal, proto, dsts)
+			c.servicePort(r, i, port.Port.IntVal, proto, dsts)
 		}
 	}
 }
@@ -633,10 +637,10 @@ func (c *checker) declaring(name, proto string) *analysis.EndpointSet {
 	return c.named[portKey{proto: proto, name: name}]
 }
 
-func (c *checker) namedPort(r *analysis.Rule, field, name, proto string, dsts analysis.PodSet, addrsOnly bool) {
+func (c *checker) namedPort(r *analysis.Rule, i int, name, proto string, dsts analysis.PodSet, addrsOnly bool) {
 	p := r.Policy
 	if addrsOnly {
-		c.add(UnknownNamedPort, result.Error, policyRef(p), field,
+		c.add(UnknownNamedPort, result.Error, policyRef(p), portField(r, i),
 			"NetworkPolicy %s: named port %q cannot resolve on ipBlock destinations (addresses declare no container ports): the rule allows nothing; use the port number", p.Ref(), name)
 		return
 	}
@@ -658,11 +662,11 @@ func (c *checker) namedPort(r *analysis.Rule, field, name, proto string, dsts an
 		whose = "the pods this rule reaches"
 	}
 	if other {
-		c.add(UnknownNamedPort, result.Error, policyRef(p), field,
+		c.add(UnknownNamedPort, result.Error, policyRef(p), portField(r, i),
 			"NetworkPolicy %s: port %q is declared over %s, not %s, by %s (%s): the rule allows nothing", p.Ref(), name, otherProto, proto, whose, endpointList(dsts.List()))
 		return
 	}
-	c.add(UnknownNamedPort, result.Error, policyRef(p), field,
+	c.add(UnknownNamedPort, result.Error, policyRef(p), portField(r, i),
 		"NetworkPolicy %s: no container port named %q is declared by %s (%s): the rule allows nothing", p.Ref(), name, whose, endpointList(dsts.List()))
 }
 
@@ -772,7 +776,8 @@ func (c *checker) serviceTarget(d *analysis.Endpoint, port int32, proto string) 
 
 // servicePort flags a number that no destination declares but that a
 // Service in front of a destination uses as its port with another target.
-func (c *checker) servicePort(p *analysis.Policy, field string, port int32, proto string, dsts analysis.PodSet) {
+func (c *checker) servicePort(r *analysis.Rule, i int, port int32, proto string, dsts analysis.PodSet) {
+	p := r.Policy
 	d := dsts.First(c.misdirected(port, proto))
 	if d == nil {
 		return
@@ -782,7 +787,7 @@ func (c *checker) servicePort(p *analysis.Policy, field string, port int32, prot
 	if target.Name != "" {
 		via += " (" + target.Name + ")"
 	}
-	c.add(ServicePort, result.Error, policyRef(p), field,
+	c.add(ServicePort, result.Error, policyRef(p), portField(r, i),
 		"NetworkPolicy %s: port %d/%s is the port of %s, whose pods (%s) listen on %s: policies match pod ports, after the Service's translation, so this rule does not admit that traffic; write %s",
 		p.Ref(), port, proto, svc.Ref(), d, via, strconv.Itoa(int(target.Port)))
 }
