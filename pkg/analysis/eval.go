@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -124,12 +125,11 @@ func (m *Model) side(isolated bool, rules []*Rule, other int, dst *Endpoint) (Po
 
 func contributing(cs []ruleContribution, allowed PortSet) []*Policy {
 	var out []*Policy
-	seen := map[*Policy]bool{}
 	for _, c := range cs {
-		if seen[c.rule.Policy] || c.ports.Intersect(allowed).Empty() {
+		// A side has few policies: out is where they are looked up.
+		if slices.Contains(out, c.rule.Policy) || c.ports.Intersect(allowed).Empty() {
 			continue
 		}
-		seen[c.rule.Policy] = true
 		out = append(out, c.rule.Policy)
 	}
 	sortPolicies(out)
@@ -137,6 +137,9 @@ func contributing(cs []ruleContribution, allowed PortSet) []*Policy {
 }
 
 func sortPolicies(ps []*Policy) {
+	if len(ps) < 2 {
+		return // most sides have one policy: not worth sort.Slice's swapper
+	}
 	sort.Slice(ps, func(i, j int) bool {
 		if ps[i].Namespace != ps[j].Namespace {
 			return ps[i].Namespace < ps[j].Namespace
