@@ -44,13 +44,6 @@ func (s PodSet) each(f func(*class)) {
 	})
 }
 
-// Len is the number of pods in the set.
-func (s PodSet) Len() int {
-	n := 0
-	s.each(func(c *class) { n += len(c.endpoints) })
-	return n
-}
-
 // Empty reports whether the set holds no pod.
 func (s PodSet) Empty() bool {
 	if s.all {
@@ -98,10 +91,16 @@ func (s PodSet) First(es *EndpointSet) *Endpoint {
 			}
 		}
 	}
-	for w, word := range es.classes.words {
-		w += es.classes.off
+	// The words of the pods' span (short, mostly one namespace), each met
+	// with es's; those of es when the pods are every class.
+	span := s.classes
+	if s.all {
+		span = es.classes
+	}
+	for w, word := range span.words {
+		w += span.off
 		if !s.all {
-			word &= s.classes.word(w)
+			word &= es.classes.word(w)
 		}
 		for ; word != 0; word &= word - 1 {
 			visit(s.m.classes[w*64+bits.TrailingZeros64(word)])
