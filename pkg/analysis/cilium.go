@@ -63,7 +63,7 @@ func (m *Model) parseCiliumPolicy(o manifest.Object, ns string) (*Policy, framew
 	if len(rs) > 0 {
 		return nil, rs
 	}
-	p, prs := policyFromSpec(o, ns, np)
+	p, prs := policyFromSpec(o, ns, np, m.selectors)
 	if p != nil {
 		p.Cilium = true
 	}

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -53,11 +54,8 @@ func (m *Model) Selecting(e *Endpoint, dir Direction) []*Policy {
 // and virtual pods of its namespace; never hostNetwork pods).
 func (m *Model) Selected(p *Policy) []*Endpoint {
 	var out []*Endpoint
-	if p.selects == nil {
-		return nil
-	}
 	p.selects.each(func(ci int) { out = append(out, m.classes[ci].endpoints...) })
-	sort.SliceStable(out, func(i, j int) bool { return endpointLess(out[i], out[j]) })
+	sortByOrder(out)
 	return out
 }
 
@@ -74,7 +72,7 @@ func (m *Model) Peers(r *Rule) []*Endpoint {
 		// Only the matched classes, a word of the bitset at a time.
 		r.matched.each(func(i int) { out = append(out, m.classes[i].endpoints...) })
 	}
-	sort.SliceStable(out, func(i, j int) bool { return endpointLess(out[i], out[j]) })
+	sortByOrder(out)
 	return out
 }
 
@@ -127,12 +125,11 @@ func (m *Model) side(isolated bool, rules []*Rule, other int, dst *Endpoint) (Po
 
 func contributing(cs []ruleContribution, allowed PortSet) []*Policy {
 	var out []*Policy
-	seen := map[*Policy]bool{}
 	for _, c := range cs {
-		if seen[c.rule.Policy] || c.ports.Intersect(allowed).Empty() {
+		// A side has few policies: out is where they are looked up.
+		if slices.Contains(out, c.rule.Policy) || c.ports.Intersect(allowed).Empty() {
 			continue
 		}
-		seen[c.rule.Policy] = true
 		out = append(out, c.rule.Policy)
 	}
 	sortPolicies(out)
@@ -140,6 +137,9 @@ func contributing(cs []ruleContribution, allowed PortSet) []*Policy {
 }
 
 func sortPolicies(ps []*Policy) {
+	if len(ps) < 2 {
+		return // most sides have one policy: not worth sort.Slice's swapper
+	}
 	sort.Slice(ps, func(i, j int) bool {
 		if ps[i].Namespace != ps[j].Namespace {
 			return ps[i].Namespace < ps[j].Namespace
@@ -173,7 +173,7 @@ func (m *Model) Flows() []Flow {
 	n := len(m.classes)
 	pairs := make([]bitset, n) // pairs[src] = destination classes to evaluate
 	add := func(s, d int) {
-		if pairs[s] == nil {
+		if pairs[s].words == nil {
 			pairs[s] = newBitset(n)
 		}
 		pairs[s].set(d)
@@ -195,9 +195,6 @@ func (m *Model) Flows() []Flow {
 		}
 	}
 	for s, dsts := range pairs {
-		if dsts == nil {
-			continue
-		}
 		dsts.each(func(d int) {
 			for _, src := range m.classes[s].endpoints {
 				for _, dst := range m.classes[d].endpoints {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
@@ -119,6 +120,7 @@ type Endpoint struct {
 	Peer *PeerSelector
 
 	class int // -1: not analysed (hostNetwork, any)
+	order int // position in Model.Endpoints, which is sorted
 }
 
 // AnyEndpoint is the wildcard end of a flow.
@@ -216,7 +218,15 @@ type Model struct {
 	// list: every pod without a known address shares one assumed address, so
 	// an ipBlock is tested once per distinct list, not once per class.
 	addrGroups []*addrGroup
+	// classesByLabel are the classes of each namespace by one label they
+	// carry, in increasing order: a selector asking for a value looks only
+	// at the classes that hold it (candidates).
+	classesByLabel map[classLabel][]int
+	selectors      *selectorCache
 }
+
+// classLabel is a namespace and one label of the pods of a class.
+type classLabel struct{ ns, key, value string }
 
 // addrGroup is the classes that share one address list.
 type addrGroup struct {
@@ -232,7 +242,12 @@ type class struct {
 	ns        *Namespace // nil for external endpoints
 	labels    labels.Set
 	addrs     []netip.Addr
-	endpoints []*Endpoint
+	endpoints []*Endpoint // in model order (Endpoint.order)
+
+	// pods is true for a class of workloads or virtual pods: the key of a
+	// class holds the endpoints' kind, so that no class mixes pods and
+	// addresses.
+	pods bool
 
 	ingressIsolated, egressIsolated bool
 	ingress, egress                 []*Rule
@@ -253,7 +268,7 @@ func New(objs []manifest.Object, opts Options) *Model {
 		spec = &v1alpha1.Spec{}
 		spec.Default()
 	}
-	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}}
+	m := &Model{Spec: spec, nsByName: map[string]*Namespace{}, classesByNS: map[string][]int{}, classesByLabel: map[classLabel][]int{}, selectors: &selectorCache{m: map[string]cachedSelector{}}}
 	set, _ := scope.Namespaces(spec, objs)
 	for _, ns := range set.List {
 		n := &Namespace{Name: ns.Name, Labels: map[string]string{}, InStream: true, Skipped: ns.Skipped}
@@ -275,7 +290,7 @@ func New(objs []manifest.Object, opts Options) *Model {
 		ns, namespaced := set.Of[o.Index]
 		switch {
 		case o.IsNetworkPolicy() && namespaced:
-			p, rs := parsePolicy(*o, ns, opts.Typed[o.Index])
+			p, rs := parsePolicy(*o, ns, opts.Typed[o.Index], m.selectors)
 			m.Findings = append(m.Findings, rs...)
 			if p != nil {
 				m.Policies = append(m.Policies, p)
@@ -517,8 +532,8 @@ func endpointLess(a, b *Endpoint) bool {
 func (m *Model) buildClasses() {
 	byKey := map[string]*class{}
 	groups := map[string]*addrGroup{}
-	for _, e := range m.Endpoints {
-		e.class = -1
+	for i, e := range m.Endpoints {
+		e.class, e.order = -1, i
 		if e.HostNetwork {
 			continue
 		}
@@ -538,10 +553,14 @@ func (m *Model) buildClasses() {
 		key := b.String()
 		c, ok := byKey[key]
 		if !ok {
-			c = &class{index: len(m.classes), labels: labels.Set(e.Labels), addrs: e.Addrs}
+			c = &class{index: len(m.classes), labels: labels.Set(e.Labels), addrs: e.Addrs, pods: e.Kind == Workload || e.Kind == Virtual}
 			if e.Kind != External {
 				c.ns = m.nsByName[e.Namespace]
 				m.classesByNS[e.Namespace] = append(m.classesByNS[e.Namespace], c.index)
+				for k, v := range e.Labels {
+					l := classLabel{e.Namespace, k, v}
+					m.classesByLabel[l] = append(m.classesByLabel[l], c.index)
+				}
 			}
 			if len(e.Addrs) > 0 {
 				g := groups[key[n:]]
@@ -563,15 +582,14 @@ func (m *Model) buildClasses() {
 // evaluate computes, once per policy and rule, the classes selected and the
 // classes matched, and records on each class the rules that govern it.
 func (m *Model) evaluate() {
-	n := len(m.classes)
+	bb := newBitsetBuilder(len(m.classes))
 	for _, p := range m.Policies {
-		p.selects = newBitset(n)
-		for _, ci := range m.classesByNS[p.Namespace] {
+		for _, ci := range m.candidates(p.Namespace, p.selector) {
 			c := m.classes[ci]
 			if !p.selector.Matches(c.labels) {
 				continue
 			}
-			p.selects.set(ci)
+			bb.set(ci)
 			if p.Ingress {
 				c.ingressIsolated = true
 				c.ingress = append(c.ingress, p.IngressRules...)
@@ -581,19 +599,20 @@ func (m *Model) evaluate() {
 				c.egress = append(c.egress, p.EgressRules...)
 			}
 		}
+		p.selects = bb.take()
 		for _, rules := range [][]*Rule{p.IngressRules, p.EgressRules} {
 			for _, r := range rules {
 				if !r.allPeers {
-					r.matched = m.match(p, r.peers)
+					m.match(bb, p, r.peers)
+					r.matched = bb.take()
 				}
 			}
 		}
 	}
 }
 
-// match returns the classes any of the peers matches.
-func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
-	b := newBitset(len(m.classes))
+// match adds to b the classes any of the peers matches.
+func (m *Model) match(b *bitsetBuilder, p *Policy, peers []peerMatcher) {
 	for _, pm := range peers {
 		switch {
 		case pm.isBlock:
@@ -608,7 +627,7 @@ func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
 				}
 			}
 		case pm.ns == nil:
-			for _, ci := range m.classesByNS[p.Namespace] {
+			for _, ci := range m.candidates(p.Namespace, pm.pod) {
 				if pm.pod.Matches(m.classes[ci].labels) {
 					b.set(ci)
 				}
@@ -618,7 +637,7 @@ func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
 				if !pm.ns.Matches(labels.Set(ns.Labels)) {
 					continue
 				}
-				for _, ci := range m.classesByNS[ns.Name] {
+				for _, ci := range m.candidates(ns.Name, pm.pod) {
 					if pm.pod == nil || pm.pod.Matches(m.classes[ci].labels) {
 						b.set(ci)
 					}
@@ -626,7 +645,36 @@ func (m *Model) match(p *Policy, peers []peerMatcher) bitset {
 			}
 		}
 	}
-	return b
+}
+
+// candidates returns the classes of namespace ns that sel may match: when
+// sel requires a label to equal one of some values, the classes holding
+// one of them (classesByLabel), else every class of the namespace. Callers
+// still test each with sel.
+func (m *Model) candidates(ns string, sel labels.Selector) []int {
+	all := m.classesByNS[ns]
+	if sel == nil {
+		return all
+	}
+	reqs, _ := sel.Requirements()
+	for _, r := range reqs {
+		switch r.Operator() {
+		case selection.Equals, selection.DoubleEquals, selection.In:
+		default:
+			continue
+		}
+		vals := r.Values()
+		if len(vals) == 1 {
+			return m.classesByLabel[classLabel{ns, r.Key(), vals.UnsortedList()[0]}]
+		}
+		var out []int
+		for v := range vals {
+			// A class holds one value per key: the lists are disjoint.
+			out = append(out, m.classesByLabel[classLabel{ns, r.Key(), v}]...)
+		}
+		return out
+	}
+	return all
 }
 
 // assumePodAddresses gives the pods of the input (and the virtual ones) an

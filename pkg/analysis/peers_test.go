@@ -123,3 +123,52 @@ func TestPortSetMinus(t *testing.T) {
 		})
 	}
 }
+
+// TestPodSets checks the class-held sets against the lists: a rule's
+// PeerPods are the pods among its Peers, a policy's SelectedPods its
+// Selected, in the same order, and First finds the first of them in an
+// EndpointSet.
+func TestPodSets(t *testing.T) {
+	m := analysis.New(largeStream(t, 3, 6), analysis.Options{})
+	// Every other pod of the model, for First.
+	some := m.NewEndpointSet()
+	var pods []*analysis.Endpoint
+	for _, e := range m.Endpoints {
+		if e.Kind == analysis.Workload || e.Kind == analysis.Virtual {
+			pods = append(pods, e)
+		}
+	}
+	inSome := map[*analysis.Endpoint]bool{}
+	for i, e := range pods {
+		if i%2 == 1 {
+			some.Add(e)
+			inSome[e] = true
+		}
+	}
+	check := func(what string, set analysis.PodSet, list []*analysis.Endpoint) {
+		var want []*analysis.Endpoint
+		var first *analysis.Endpoint
+		for _, e := range list {
+			if e.Kind == analysis.Workload || e.Kind == analysis.Virtual {
+				want = append(want, e)
+				if first == nil && inSome[e] {
+					first = e
+				}
+			}
+		}
+		got := set.List()
+		assert.Equal(t, want, got, what)
+		assert.Equal(t, len(want) == 0, set.Empty(), what)
+		assert.Equal(t, first, set.First(some), what)
+		assert.Nil(t, set.First(nil), what)
+	}
+	rules := 0
+	for _, p := range m.Policies {
+		check(p.Ref()+" selected", m.SelectedPods(p), m.Selected(p))
+		for _, r := range append(append([]*analysis.Rule{}, p.IngressRules...), p.EgressRules...) {
+			check(p.Ref()+" "+r.Field(), m.PeerPods(r), m.Peers(r))
+			rules++
+		}
+	}
+	assert.Greater(t, rules, 30)
+}

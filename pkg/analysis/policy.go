@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"sort"
+	"strconv"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -136,9 +138,9 @@ func (pm peerMatcher) matchesAddr(a netip.Addr) bool {
 // parsePolicy reads a NetworkPolicy. An invalid policy, one the API server
 // would refuse, is reported as an error result naming the object and field,
 // and left out (nil).
-func parsePolicy(o manifest.Object, ns string, typed *networkingv1.NetworkPolicySpec) (*Policy, framework.Results) {
+func parsePolicy(o manifest.Object, ns string, typed *networkingv1.NetworkPolicySpec, sc *selectorCache) (*Policy, framework.Results) {
 	if typed != nil {
-		return policyFromSpec(o, ns, *typed) // a policy tierwall just generated
+		return policyFromSpec(o, ns, *typed, sc) // a policy tierwall just generated
 	}
 	p := &Policy{Object: o, Namespace: ns, Name: o.Name}
 	ref := result.RefOf(o)
@@ -168,11 +170,11 @@ func parsePolicy(o manifest.Object, ns string, typed *networkingv1.NetworkPolicy
 			return nil, rs
 		}
 	}
-	return policyFromSpec(o, ns, spec)
+	return policyFromSpec(o, ns, spec, sc)
 }
 
 // policyFromSpec checks and prepares a policy from its typed spec.
-func policyFromSpec(o manifest.Object, ns string, spec networkingv1.NetworkPolicySpec) (*Policy, framework.Results) {
+func policyFromSpec(o manifest.Object, ns string, spec networkingv1.NetworkPolicySpec, sc *selectorCache) (*Policy, framework.Results) {
 	p := &Policy{Object: o, Namespace: ns, Name: o.Name, Spec: spec}
 	ref := result.RefOf(o)
 	var rs framework.Results
@@ -180,7 +182,7 @@ func policyFromSpec(o manifest.Object, ns string, spec networkingv1.NetworkPolic
 		rs = append(rs, result.New(result.Error, ref, field, "%s %s is invalid, the API server would refuse it: %s",
 			o.Kind, p.Ref(), fmt.Sprintf(format, args...)))
 	}
-	sel, err := metav1.LabelSelectorAsSelector(&p.Spec.PodSelector)
+	sel, err := sc.get(&p.Spec.PodSelector)
 	if err != nil {
 		bad("spec.podSelector", "%v", err)
 	}
@@ -201,12 +203,12 @@ func policyFromSpec(o manifest.Object, ns string, spec networkingv1.NetworkPolic
 	}
 	for i, r := range p.Spec.Ingress {
 		rule := &Rule{Policy: p, Direction: Ingress, Index: i, Peers: r.From, Ports: r.Ports}
-		rule.parse(bad)
+		rule.parse(sc, bad)
 		p.IngressRules = append(p.IngressRules, rule)
 	}
 	for i, r := range p.Spec.Egress {
 		rule := &Rule{Policy: p, Direction: Egress, Index: i, Peers: r.To, Ports: r.Ports}
-		rule.parse(bad)
+		rule.parse(sc, bad)
 		p.EgressRules = append(p.EgressRules, rule)
 	}
 	if len(rs) > 0 {
@@ -215,33 +217,38 @@ func policyFromSpec(o manifest.Object, ns string, spec networkingv1.NetworkPolic
 	return p, nil
 }
 
-func (r *Rule) parse(bad func(field, format string, args ...any)) {
+func (r *Rule) parse(sc *selectorCache, bad func(field, format string, args ...any)) {
 	r.allPeers = len(r.Peers) == 0
 	r.allPorts = len(r.Ports) == 0
-	peersField := r.PeersField()
+	if len(r.Peers) > 0 {
+		r.peers = make([]peerMatcher, 0, len(r.Peers))
+	}
 	for i, peer := range r.Peers {
-		field := fmt.Sprintf("%s[%d]", peersField, i)
+		// The field is named only for a problem, a rare event: it is not
+		// worth a string per peer.
+		peerBad := func(suffix, format string, args ...any) {
+			bad(fmt.Sprintf("%s[%d]%s", r.PeersField(), i, suffix), format, args...)
+		}
 		var pm peerMatcher
 		if peer.IPBlock != nil {
 			if peer.PodSelector != nil || peer.NamespaceSelector != nil {
-				bad(field, "ipBlock cannot be combined with podSelector or namespaceSelector in one peer")
+				peerBad("", "ipBlock cannot be combined with podSelector or namespaceSelector in one peer")
 				continue
 			}
 			pm.isBlock = true
 			cidr, err := netip.ParsePrefix(peer.IPBlock.CIDR)
 			if err != nil {
-				bad(field+".ipBlock.cidr", "%q is not a CIDR", peer.IPBlock.CIDR)
+				peerBad(".ipBlock.cidr", "%q is not a CIDR", peer.IPBlock.CIDR)
 				continue
 			}
 			pm.cidr = cidr.Masked()
 			for j, e := range peer.IPBlock.Except {
 				ep, err := netip.ParsePrefix(e)
-				efield := fmt.Sprintf("%s.ipBlock.except[%d]", field, j)
 				switch {
 				case err != nil:
-					bad(efield, "%q is not a CIDR", e)
+					peerBad(fmt.Sprintf(".ipBlock.except[%d]", j), "%q is not a CIDR", e)
 				case ep.Addr().Is4() != cidr.Addr().Is4() || ep.Bits() <= cidr.Bits() || !pm.cidr.Contains(ep.Addr()):
-					bad(efield, "%s must be a strict subset of cidr %s", e, peer.IPBlock.CIDR)
+					peerBad(fmt.Sprintf(".ipBlock.except[%d]", j), "%s must be a strict subset of cidr %s", e, peer.IPBlock.CIDR)
 				default:
 					pm.except = append(pm.except, ep.Masked())
 				}
@@ -250,21 +257,21 @@ func (r *Rule) parse(bad func(field, format string, args ...any)) {
 			continue
 		}
 		if peer.PodSelector == nil && peer.NamespaceSelector == nil {
-			bad(field, "a peer must set podSelector, namespaceSelector or ipBlock")
+			peerBad("", "a peer must set podSelector, namespaceSelector or ipBlock")
 			continue
 		}
 		if peer.PodSelector != nil {
-			s, err := metav1.LabelSelectorAsSelector(peer.PodSelector)
+			s, err := sc.get(peer.PodSelector)
 			if err != nil {
-				bad(field+".podSelector", "%v", err)
+				peerBad(".podSelector", "%v", err)
 				continue
 			}
 			pm.pod = s
 		}
 		if peer.NamespaceSelector != nil {
-			s, err := metav1.LabelSelectorAsSelector(peer.NamespaceSelector)
+			s, err := sc.get(peer.NamespaceSelector)
 			if err != nil {
-				bad(field+".namespaceSelector", "%v", err)
+				peerBad(".namespaceSelector", "%v", err)
 				continue
 			}
 			pm.ns = s
@@ -272,30 +279,88 @@ func (r *Rule) parse(bad func(field, format string, args ...any)) {
 		r.peers = append(r.peers, pm)
 	}
 	for i, port := range r.Ports {
-		field := fmt.Sprintf("%s.ports[%d]", r.Field(), i)
+		portBad := func(suffix, format string, args ...any) {
+			bad(fmt.Sprintf("%s.ports[%d]%s", r.Field(), i, suffix), format, args...)
+		}
 		if port.Protocol != nil && protoIndex(string(*port.Protocol)) < 0 {
-			bad(field+".protocol", "%q is not a protocol (TCP, UDP or SCTP)", *port.Protocol)
+			portBad(".protocol", "%q is not a protocol (TCP, UDP or SCTP)", *port.Protocol)
 		}
 		if port.Port != nil {
 			if port.Port.Type == intstr.String {
 				for _, msg := range validation.IsValidPortName(port.Port.StrVal) {
-					bad(field+".port", "%q is not a valid port name: %s", port.Port.StrVal, msg)
+					portBad(".port", "%q is not a valid port name: %s", port.Port.StrVal, msg)
 				}
 				if port.EndPort != nil {
-					bad(field+".endPort", "endPort cannot be used with a named port")
+					portBad(".endPort", "endPort cannot be used with a named port")
 				}
 			} else if port.Port.IntVal < 1 || port.Port.IntVal > 65535 {
-				bad(field+".port", "port %d is out of range 1-65535", port.Port.IntVal)
+				portBad(".port", "port %d is out of range 1-65535", port.Port.IntVal)
 			}
 		}
 		if port.EndPort != nil {
 			switch {
 			case port.Port == nil:
-				bad(field+".endPort", "endPort needs port")
+				portBad(".endPort", "endPort needs port")
 			case port.Port.Type == intstr.Int && (*port.EndPort < port.Port.IntVal || *port.EndPort > 65535):
-				bad(field+".endPort", "endPort %d must be between port %d and 65535", *port.EndPort, port.Port.IntVal)
+				portBad(".endPort", "endPort %d must be between port %d and 65535", *port.EndPort, port.Port.IntVal)
 			}
 		}
 	}
 	r.ports = portSpecs(r.Ports)
+}
+
+// selectorCache converts label selectors once per model: tierwall's own
+// policies repeat a few selectors (a workload's labels, the cluster DNS, a
+// namespace's name) over many rules, and each conversion validates every
+// key and value. The selectors it returns are shared and never changed.
+type selectorCache struct {
+	m   map[string]cachedSelector
+	key []byte // scratch for the key of the selector looked up
+}
+
+type cachedSelector struct {
+	sel labels.Selector
+	err error
+}
+
+// get is metav1.LabelSelectorAsSelector, remembered by the selector's
+// content.
+func (sc *selectorCache) get(ls *metav1.LabelSelector) (labels.Selector, error) {
+	sc.key = appendSelectorKey(sc.key[:0], ls)
+	if c, ok := sc.m[string(sc.key)]; ok {
+		return c.sel, c.err
+	}
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	sc.m[string(sc.key)] = cachedSelector{sel, err}
+	return sel, err
+}
+
+// appendSelectorKey writes a selector's content unambiguously: each string
+// with its length, matchLabels in key order, the expressions as written.
+func appendSelectorKey(b []byte, ls *metav1.LabelSelector) []byte {
+	str := func(s string) {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	keys := make([]string, 0, len(ls.MatchLabels))
+	for k := range ls.MatchLabels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		str(k)
+		str(ls.MatchLabels[k])
+	}
+	for _, e := range ls.MatchExpressions {
+		b = append(b, ';')
+		str(e.Key)
+		str(string(e.Operator))
+		b = strconv.AppendInt(b, int64(len(e.Values)), 10)
+		b = append(b, ':')
+		for _, v := range e.Values {
+			str(v)
+		}
+	}
+	return b
 }

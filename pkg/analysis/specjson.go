@@ -54,8 +54,7 @@ func plainJSON(n *yaml.Node, buf *bytes.Buffer) bool {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			k, _ := json.Marshal(p.key)
-			buf.Write(k)
+			writeString(buf, p.key)
 			buf.WriteByte(':')
 			if !plainJSON(p.val, buf) {
 				return false
@@ -80,7 +79,8 @@ func plainJSON(n *yaml.Node, buf *bytes.Buffer) bool {
 		var err error
 		switch n.Tag {
 		case "!!str":
-			out, err = json.Marshal(n.Value)
+			writeString(buf, n.Value)
+			return true
 		case "!!null":
 			out = []byte("null")
 		case "!!bool", "!!int", "!!float":
@@ -98,4 +98,20 @@ func plainJSON(n *yaml.Node, buf *bytes.Buffer) bool {
 		return true
 	}
 	return false
+}
+
+// writeString writes s as json.Marshal does: as it is between quotes when
+// it holds only printable ASCII that JSON and json.Marshal's HTML escaping
+// leave alone, most labels and names; else through json.Marshal.
+func writeString(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			out, _ := json.Marshal(s)
+			buf.Write(out)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }

@@ -66,6 +66,8 @@ func TestSpecJSON(t *testing.T) {
   s: 'it''s'
   r: 1e3
   q: 12345678901234567890
+  "k\"ey\\<": "tab\there, é, \u2028, \x7f, ~ and }"
+  "plain-key_1.2/x": "printable ASCII !#$%()*+,-./:;=?@[]^_{|}~"
 b: null
 c: &anchor {k: v}
 d: *anchor

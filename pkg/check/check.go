@@ -26,6 +26,8 @@ import (
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/service"
+	"github.com/tierwall/tierwall/pkg/workload"
 )
 
 // Check names, the "check" tag of each finding.
@@ -252,8 +254,20 @@ type checker struct {
 	clusterSev framework.Severity
 	out        framework.Results
 	wideSev    framework.Severity
-	// podsByNS indexes the pods (workloads and virtual ones) by namespace.
-	podsByNS map[string][]*analysis.Endpoint
+	// hostNetByNS indexes the hostNetwork pods, which the analysis leaves
+	// out, by namespace.
+	hostNetByNS map[string][]*analysis.Endpoint
+	// named holds, by port name and protocol (and by name alone, proto
+	// ""), the pods that declare the port; numbered, by number and
+	// protocol, the workloads a rule on that number would miss (misdirected);
+	// services, the Services that select each workload. Each is built at its
+	// first use, so that a rule's destinations are tested against them class
+	// by class rather than listed.
+	named, numbered map[portKey]*analysis.EndpointSet
+	services        map[*analysis.Endpoint][]*service.Service
+	// exposedNot holds the pods that no LoadBalancer or NodePort Service
+	// exposes (exposed).
+	exposedNot *analysis.EndpointSet
 }
 
 func (c *checker) add(check string, sev framework.Severity, ref *result.Ref, field, format string, args ...any) {
@@ -386,27 +400,25 @@ func (c *checker) selectsNoPod(p *analysis.Policy) {
 	if hasSource(p, plumbing.SourceGateway) {
 		return // a Gateway's pods are deployed by its implementation, never in the input
 	}
-	matched, hostNet := 0, 0
-	if c.podsByNS == nil {
-		c.podsByNS = map[string][]*analysis.Endpoint{}
+	if !c.m.SelectedPods(p).Empty() {
+		return
+	}
+	// It selects no pod the analysis holds; hostNetwork ones, maybe.
+	hostNet := 0
+	if c.hostNetByNS == nil {
+		c.hostNetByNS = map[string][]*analysis.Endpoint{}
 		for _, e := range c.m.Endpoints {
-			if e.Kind == analysis.Workload || e.Kind == analysis.Virtual {
-				c.podsByNS[e.Namespace] = append(c.podsByNS[e.Namespace], e)
+			if e.HostNetwork && (e.Kind == analysis.Workload || e.Kind == analysis.Virtual) {
+				c.hostNetByNS[e.Namespace] = append(c.hostNetByNS[e.Namespace], e)
 			}
 		}
 	}
-	for _, e := range c.podsByNS[p.Namespace] {
-		if !p.Selects(e.Labels) {
-			continue
-		}
-		if e.HostNetwork {
+	for _, e := range c.hostNetByNS[p.Namespace] {
+		if p.Selects(e.Labels) {
 			hostNet++
-		} else {
-			matched++
 		}
 	}
 	switch {
-	case matched > 0:
 	case hostNet > 0:
 		c.add(SelectsNoPod, result.Warning, policyRef(p), "spec.podSelector",
 			"NetworkPolicy %s selects only hostNetwork pods, which NetworkPolicy cannot isolate: it has no effect", p.Ref())
@@ -477,8 +489,8 @@ func (c *checker) peers(r *analysis.Rule) {
 	p := r.Policy
 	nsOnly, podOnly := -1, -1
 	for i, peer := range r.Peers {
-		field := fmt.Sprintf("%s[%d]", r.PeersField(), i)
 		if cidr, except, ok := r.Block(i); ok {
+			field := peerField(r, i)
 			if cidr.Bits() == 0 && len(except) == 0 && wideIDs(p)[APIEgressUnscoped] {
 				c.add(APIEgressUnscoped, c.wideSev, policyRef(p), field+".ipBlock",
 					"NetworkPolicy %s: ipBlock %s lets its pods reach the API server at any address on %s, since the API server's addresses are not configured: set spec.cluster.apiServer.cidrs to narrow it", p.Ref(), peer.IPBlock.CIDR, rulePorts(r))
@@ -494,10 +506,10 @@ func (c *checker) peers(r *analysis.Rule) {
 		switch {
 		case peer.PodSelector == nil && peer.NamespaceSelector != nil:
 			if empty(peer.NamespaceSelector.MatchLabels, len(peer.NamespaceSelector.MatchExpressions)) && r.AllPorts() && wideIDs(p)[ProxyEgressAllPods] {
-				c.add(ProxyEgressAllPods, c.wideSev, policyRef(p), field+".namespaceSelector",
+				c.add(ProxyEgressAllPods, c.wideSev, policyRef(p), peerField(r, i)+".namespaceSelector",
 					"NetworkPolicy %s: an ingress controller may reach every pod of every namespace on every port, since its backends belong to other releases (their own policies narrow it)", p.Ref())
 			} else if empty(peer.NamespaceSelector.MatchLabels, len(peer.NamespaceSelector.MatchExpressions)) && r.AllPorts() {
-				c.add(AllNamespaces, result.Warning, policyRef(p), field+".namespaceSelector",
+				c.add(AllNamespaces, result.Warning, policyRef(p), peerField(r, i)+".namespaceSelector",
 					"NetworkPolicy %s: namespaceSelector {} alone is every pod of every namespace, on every port; add a podSelector in the same entry or ports", p.Ref())
 			} else if nsOnly < 0 {
 				nsOnly = i
@@ -514,6 +526,12 @@ func (c *checker) peers(r *analysis.Rule) {
 			p.Ref(), r.PeersField(), nsOnly, podOnly)
 	}
 }
+
+// peerField is the path of peer i of a rule: "spec.ingress[0].from[1]".
+func peerField(r *analysis.Rule, i int) string { return fmt.Sprintf("%s[%d]", r.PeersField(), i) }
+
+// portField is the path of the port of entry i of a rule's ports.
+func portField(r *analysis.Rule, i int) string { return fmt.Sprintf("%s.ports[%d].port", r.Field(), i) }
 
 func empty(m map[string]string, exprs int) bool { return len(m) == 0 && exprs == 0 }
 
@@ -543,21 +561,15 @@ func (c *checker) inCluster(r *analysis.Rule, field string, cidr netip.Prefix) {
 }
 
 // destinations are the pods a rule's ports apply to: the policy's pods for
-// an ingress rule, the pods its peers match for an egress rule. blocks is
-// true when an egress rule reaches addresses only.
-func (c *checker) destinations(r *analysis.Rule) (pods []*analysis.Endpoint, addrsOnly bool) {
-	var cands []*analysis.Endpoint
+// an ingress rule, the pods its peers match for an egress rule. addrsOnly
+// is true when an egress rule reaches addresses only.
+func (c *checker) destinations(r *analysis.Rule) (pods analysis.PodSet, addrsOnly bool) {
 	if r.Direction == analysis.Ingress {
-		cands = c.m.Selected(r.Policy)
+		pods = c.m.SelectedPods(r.Policy)
 	} else {
-		cands = c.m.Peers(r)
+		pods = c.m.PeerPods(r)
 	}
-	for _, e := range cands {
-		if e.Kind == analysis.Workload || e.Kind == analysis.Virtual {
-			pods = append(pods, e)
-		}
-	}
-	if r.Direction == analysis.Egress && !r.AllPeers() && len(pods) == 0 {
+	if r.Direction == analysis.Egress && !r.AllPeers() && pods.Empty() {
 		addrsOnly = true
 		for _, peer := range r.Peers {
 			if peer.IPBlock == nil {
@@ -574,103 +586,210 @@ func (c *checker) ports(r *analysis.Rule) {
 	if r.AllPorts() {
 		return
 	}
-	p := r.Policy
 	dsts, addrsOnly := c.destinations(r)
 	for i, port := range r.Ports {
 		if port.Port == nil {
 			continue
 		}
-		field := fmt.Sprintf("%s.ports[%d].port", r.Field(), i)
 		proto := "TCP"
 		if port.Protocol != nil {
 			proto = string(*port.Protocol)
 		}
 		if port.Port.Type == intstr.String {
-			c.namedPort(r, field, port.Port.StrVal, proto, dsts, addrsOnly)
+			c.namedPort(r, i, port.Port.StrVal, proto, dsts, addrsOnly)
 			continue
 		}
 		// A rule to every destination (no peers) reaches pods and addresses
 		// alike: a Service port among them is no sign of a mistake.
 		if port.EndPort == nil && !r.AllPeers() {
-			c.servicePort(p, field, port.Port.IntVal, proto, dsts)
+			c.servicePort(r, i, port.Port.IntVal, proto, dsts)
 		}
 	}
 }
 
-func (c *checker) namedPort(r *analysis.Rule, field, name, proto string, dsts []*analysis.Endpoint, addrsOnly bool) {
+// portKey is a port of pods, by name (number 0) or by number (name "").
+// proto "" in an index of names stands for any protocol.
+type portKey struct {
+	proto, name string
+	number      int32
+}
+
+// declaring returns the pods that declare a port named name over proto
+// (any protocol when proto is ""), built for every name at the first call;
+// nil when none does.
+func (c *checker) declaring(name, proto string) *analysis.EndpointSet {
+	if c.named == nil {
+		c.named = map[portKey]*analysis.EndpointSet{}
+		for _, e := range c.m.Endpoints {
+			for _, dp := range e.Ports {
+				if dp.Name == "" {
+					continue
+				}
+				for _, k := range []portKey{{proto: dp.Protocol, name: dp.Name}, {name: dp.Name}} {
+					if c.named[k] == nil {
+						c.named[k] = c.m.NewEndpointSet()
+					}
+					c.named[k].Add(e)
+				}
+			}
+		}
+	}
+	return c.named[portKey{proto: proto, name: name}]
+}
+
+func (c *checker) namedPort(r *analysis.Rule, i int, name, proto string, dsts analysis.PodSet, addrsOnly bool) {
 	p := r.Policy
 	if addrsOnly {
-		c.add(UnknownNamedPort, result.Error, policyRef(p), field,
+		c.add(UnknownNamedPort, result.Error, policyRef(p), portField(r, i),
 			"NetworkPolicy %s: named port %q cannot resolve on ipBlock destinations (addresses declare no container ports): the rule allows nothing; use the port number", p.Ref(), name)
 		return
 	}
-	if len(dsts) == 0 {
-		return // the rule reaches no pod: selects-no-pod or an empty peer match says more
+	if dsts.Empty() || dsts.First(c.declaring(name, proto)) != nil {
+		return // the rule reaches no pod (selects-no-pod or an empty peer match says more), or one declares the port
 	}
-	var otherProto []string
-	for _, d := range dsts {
+	// The first destination that declares the name over another protocol.
+	otherProto, other := "", false
+	if d := dsts.First(c.declaring(name, "")); d != nil {
 		for _, dp := range d.Ports {
-			if dp.Name != name {
-				continue
+			if dp.Name == name {
+				otherProto, other = dp.Protocol, true
+				break
 			}
-			if dp.Protocol == proto {
-				return
-			}
-			otherProto = append(otherProto, dp.Protocol)
 		}
 	}
 	whose := "the pods this rule protects"
 	if r.Direction == analysis.Egress {
 		whose = "the pods this rule reaches"
 	}
-	if len(otherProto) > 0 {
-		c.add(UnknownNamedPort, result.Error, policyRef(p), field,
-			"NetworkPolicy %s: port %q is declared over %s, not %s, by %s (%s): the rule allows nothing", p.Ref(), name, otherProto[0], proto, whose, endpointList(dsts))
+	if other {
+		c.add(UnknownNamedPort, result.Error, policyRef(p), portField(r, i),
+			"NetworkPolicy %s: port %q is declared over %s, not %s, by %s (%s): the rule allows nothing", p.Ref(), name, otherProto, proto, whose, endpointList(dsts.List()))
 		return
 	}
-	c.add(UnknownNamedPort, result.Error, policyRef(p), field,
-		"NetworkPolicy %s: no container port named %q is declared by %s (%s): the rule allows nothing", p.Ref(), name, whose, endpointList(dsts))
+	c.add(UnknownNamedPort, result.Error, policyRef(p), portField(r, i),
+		"NetworkPolicy %s: no container port named %q is declared by %s (%s): the rule allows nothing", p.Ref(), name, whose, endpointList(dsts.List()))
+}
+
+// servicesOf returns the Services that select a workload, in the model's
+// order, read for every workload at the first call.
+func (c *checker) servicesOf(e *analysis.Endpoint) []*service.Service {
+	if c.services == nil {
+		c.services = map[*analysis.Endpoint][]*service.Service{}
+		// The workloads by namespace and label: a Service selects pods of its
+		// own namespace that carry each label of its selector, so it looks
+		// only at those with one of them.
+		type nsLabel struct{ ns, key, value string }
+		byLabel := map[nsLabel][]*analysis.Endpoint{}
+		for _, w := range c.m.Endpoints {
+			if w.Workload == nil {
+				continue
+			}
+			for k, v := range w.Workload.PodLabels {
+				l := nsLabel{w.Namespace, k, v}
+				byLabel[l] = append(byLabel[l], w)
+			}
+		}
+		for i := range c.m.Services {
+			s := &c.m.Services[i]
+			if len(s.Selector) == 0 {
+				continue // selects nothing
+			}
+			key := ""
+			for k := range s.Selector {
+				if key == "" || k < key {
+					key = k
+				}
+			}
+			for _, w := range byLabel[nsLabel{s.Namespace, key, s.Selector[key]}] {
+				if s.Selects(*w.Workload) {
+					c.services[w] = append(c.services[w], s)
+				}
+			}
+		}
+	}
+	return c.services[e]
+}
+
+// misdirected returns the workloads that do not declare port of proto and
+// sit behind a Service whose port it is, with another target: a rule on
+// that number aimed at them names the Service's port, not the pods'. The
+// sets of every port are built at the first call, in one pass over the
+// workloads' Services; serviceTarget says the same of one workload. nil
+// when there are none.
+func (c *checker) misdirected(port int32, proto string) *analysis.EndpointSet {
+	if c.numbered == nil {
+		c.numbered = map[portKey]*analysis.EndpointSet{}
+		for _, d := range c.m.Endpoints {
+			if d.Kind != analysis.Workload {
+				continue
+			}
+			for _, svc := range c.servicesOf(d) {
+				for _, sp := range svc.Ports {
+					k := portKey{proto: sp.Protocol, number: sp.Port}
+					if declares(d, sp.Port, sp.Protocol) {
+						continue
+					}
+					if target, _, ok := svc.Target(sp, *d.Workload); !ok || target.Port == sp.Port {
+						continue
+					}
+					if c.numbered[k] == nil {
+						c.numbered[k] = c.m.NewEndpointSet()
+					}
+					c.numbered[k].Add(d)
+				}
+			}
+		}
+	}
+	return c.numbered[portKey{proto: proto, number: port}]
+}
+
+// declares reports whether a pod declares port of proto.
+func declares(d *analysis.Endpoint, port int32, proto string) bool {
+	for _, dp := range d.Ports {
+		if dp.Port == port && dp.Protocol == proto {
+			return true
+		}
+	}
+	return false
+}
+
+// serviceTarget returns the first Service of workload d whose port is port
+// of proto with another target, when d does not declare that port.
+func (c *checker) serviceTarget(d *analysis.Endpoint, port int32, proto string) (*service.Service, workload.Port, bool) {
+	if declares(d, port, proto) {
+		return nil, workload.Port{}, false
+	}
+	for _, svc := range c.servicesOf(d) {
+		for _, sp := range svc.Ports {
+			if sp.Port != port || sp.Protocol != proto {
+				continue
+			}
+			target, _, ok := svc.Target(sp, *d.Workload)
+			if !ok || target.Port == port {
+				continue
+			}
+			return svc, target, true
+		}
+	}
+	return nil, workload.Port{}, false
 }
 
 // servicePort flags a number that no destination declares but that a
 // Service in front of a destination uses as its port with another target.
-func (c *checker) servicePort(p *analysis.Policy, field string, port int32, proto string, dsts []*analysis.Endpoint) {
-	for _, d := range dsts {
-		if d.Kind != analysis.Workload {
-			continue
-		}
-		declared := false
-		for _, dp := range d.Ports {
-			if dp.Port == port && dp.Protocol == proto {
-				declared = true
-			}
-		}
-		if declared {
-			continue
-		}
-		for _, svc := range c.m.Services {
-			if !svc.Selects(*d.Workload) {
-				continue
-			}
-			for _, sp := range svc.Ports {
-				if sp.Port != port || sp.Protocol != proto {
-					continue
-				}
-				target, _, ok := svc.Target(sp, *d.Workload)
-				if !ok || target.Port == port {
-					continue
-				}
-				via := strconv.Itoa(int(target.Port))
-				if target.Name != "" {
-					via += " (" + target.Name + ")"
-				}
-				c.add(ServicePort, result.Error, policyRef(p), field,
-					"NetworkPolicy %s: port %d/%s is the port of %s, whose pods (%s) listen on %s: policies match pod ports, after the Service's translation, so this rule does not admit that traffic; write %s",
-					p.Ref(), port, proto, svc.Ref(), d, via, strconv.Itoa(int(target.Port)))
-				return
-			}
-		}
+func (c *checker) servicePort(r *analysis.Rule, i int, port int32, proto string, dsts analysis.PodSet) {
+	p := r.Policy
+	d := dsts.First(c.misdirected(port, proto))
+	if d == nil {
+		return
 	}
+	svc, target, _ := c.serviceTarget(d, port, proto)
+	via := strconv.Itoa(int(target.Port))
+	if target.Name != "" {
+		via += " (" + target.Name + ")"
+	}
+	c.add(ServicePort, result.Error, policyRef(p), portField(r, i),
+		"NetworkPolicy %s: port %d/%s is the port of %s, whose pods (%s) listen on %s: policies match pod ports, after the Service's translation, so this rule does not admit that traffic; write %s",
+		p.Ref(), port, proto, svc.Ref(), d, via, strconv.Itoa(int(target.Port)))
 }
 
 func endpointList(es []*analysis.Endpoint) string {
@@ -699,26 +818,31 @@ func (c *checker) exposed(r *analysis.Rule) bool {
 	if hasSource(r.Policy, plumbing.SourceGateway) || hasSource(r.Policy, plumbing.SourceController) {
 		return true
 	}
-	selected := c.m.Selected(r.Policy)
-	if len(selected) == 0 {
+	selected := c.m.SelectedPods(r.Policy)
+	if selected.Empty() {
 		return false
 	}
-	for _, e := range selected {
-		if e.Workload == nil {
-			return false
-		}
-		found := false
-		for _, svc := range c.m.Services {
-			if (svc.Type == "LoadBalancer" || svc.Type == "NodePort") && svc.Selects(*e.Workload) {
-				found = true
-				break
+	if c.exposedNot == nil {
+		c.exposedNot = c.m.NewEndpointSet()
+		for _, e := range c.m.Endpoints {
+			if e.Kind != analysis.Workload && e.Kind != analysis.Virtual {
+				continue
+			}
+			found := false
+			if e.Workload != nil {
+				for _, svc := range c.servicesOf(e) {
+					if svc.Type == "LoadBalancer" || svc.Type == "NodePort" {
+						found = true
+						break
+					}
+				}
+			}
+			if !found {
+				c.exposedNot.Add(e)
 			}
 		}
-		if !found {
-			return false
-		}
 	}
-	return true
+	return selected.First(c.exposedNot) == nil
 }
 
 // wideIDs returns the deliberately wide defaults a generated policy holds.
