@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/policy"
 )
 
@@ -220,20 +219,4 @@ func numberLike(s string) bool {
 		return true
 	}
 	return len(t) > 1 && t[0] == '.' && t[1] >= '0' && t[1] <= '9'
-}
-
-// WithHash writes the content hash of a generated object's spec into its
-// tierwall.io/hash annotation (kept in key order).
-func WithHash(n *yaml.Node) {
-	h := manifest.SpecHash(n)
-	ann := manifest.Lookup(n, "metadata", "annotations")
-	if h == "" || ann == nil || ann.Kind != yaml.MappingNode {
-		return
-	}
-	i := 0
-	for i < len(ann.Content) && ann.Content[i].Value < manifest.HashAnnotation {
-		i += 2
-	}
-	kv := []*yaml.Node{str(manifest.HashAnnotation), str(h)}
-	ann.Content = append(ann.Content[:i], append(kv, ann.Content[i:]...)...)
 }
