@@ -13,7 +13,8 @@ import (
 )
 
 // WithHash writes the content hash of a generated object's spec into its
-// tierwall.io/hash annotation (kept in key order).
+// tierwall.io/hash annotation (kept in key order), in the room Encode
+// leaves for it.
 func WithHash(n *yaml.Node) {
 	h := specHash(n)
 	ann := manifest.Lookup(n, "metadata", "annotations")
@@ -24,7 +25,7 @@ func WithHash(n *yaml.Node) {
 	for i < len(ann.Content) && ann.Content[i].Value < manifest.HashAnnotation {
 		i += 2
 	}
-	ann.Content = slices.Insert(ann.Content, i, str(manifest.HashAnnotation), str(h))
+	ann.Content = slices.Insert(ann.Content, i, shared[manifest.HashAnnotation], str(h))
 }
 
 // canonicalBuffers hold the canonical forms being hashed, reused across
