@@ -208,8 +208,15 @@ func (d *deriver) l7(edges []graph.Edge, fqdn []graph.FQDNEgress) ([]graph.Edge,
 		return out, nil
 	}
 	// cilium: an L4 allow from the same peer to the same port would make the
-	// L7 rules moot; move its ingress side to the L7 rule.
-	var out []graph.Edge
+	// L7 rules moot; move its ingress side to the L7 rule. Only the HTTP
+	// edges are compared with each port, not every edge.
+	var http []*graph.Edge
+	for i := range edges {
+		if edges[i].HTTP != nil {
+			http = append(http, &edges[i])
+		}
+	}
+	out := make([]graph.Edge, 0, len(edges))
 	for _, e := range edges {
 		if e.HTTP != nil {
 			out = append(out, e)
@@ -217,7 +224,7 @@ func (d *deriver) l7(edges []graph.Edge, fqdn []graph.FQDNEgress) ([]graph.Edge,
 		}
 		var shadowed, rest []networkingv1.NetworkPolicyPort
 		for _, p := range e.Ports {
-			if d.l7Covers(e, p) {
+			if d.l7Covers(http, e, p) {
 				shadowed = append(shadowed, p)
 			} else {
 				rest = append(rest, p)
@@ -240,12 +247,12 @@ func (d *deriver) l7(edges []graph.Edge, fqdn []graph.FQDNEgress) ([]graph.Edge,
 	return out, fqdn
 }
 
-// l7Covers reports whether an HTTP edge has the same peer, destination and
-// port as e on port p; a wider L4 edge on that port is reported as making
-// the L7 rules moot.
-func (d *deriver) l7Covers(e graph.Edge, p networkingv1.NetworkPolicyPort) bool {
-	for _, h := range d.out.Edges {
-		if h.HTTP == nil || !graph.Same(h.To, e.To) || !hasPort(h.Ports, p) {
+// l7Covers reports whether one of the HTTP edges has the same peer,
+// destination and port as e on port p; a wider L4 edge on that port is
+// reported as making the L7 rules moot.
+func (d *deriver) l7Covers(http []*graph.Edge, e graph.Edge, p networkingv1.NetworkPolicyPort) bool {
+	for _, h := range http {
+		if !graph.Same(h.To, e.To) || !hasPort(h.Ports, p) {
 			continue
 		}
 		if graph.Same(h.From, e.From) {
