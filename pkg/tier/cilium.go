@@ -2,6 +2,7 @@ package tier
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -172,9 +173,18 @@ func hostList(hs []v1alpha1.FQDN) string {
 // flavour removes the plain L4 ingress that would make L7 rules moot; the
 // kubernetes flavour drops or widens them, as configured.
 func (d *deriver) l7(edges []graph.Edge, fqdn []graph.FQDNEgress) ([]graph.Edge, []graph.FQDNEgress) {
-	if d.in.Spec.Flavor == v1alpha1.FlavorKubernetes {
+	kubernetes := d.in.Spec.Flavor == v1alpha1.FlavorKubernetes
+	if !slices.ContainsFunc(edges, func(e graph.Edge) bool { return e.HTTP != nil }) && (!kubernetes || len(fqdn) == 0) {
+		// No HTTP rules, and no host names the flavour cannot write: the
+		// edges stay as they are.
+		if kubernetes {
+			fqdn = nil
+		}
+		return edges, fqdn
+	}
+	if kubernetes {
 		widen := d.in.Spec.Cilium.KubernetesFallback == v1alpha1.FallbackWiden
-		var out []graph.Edge
+		out := make([]graph.Edge, 0, len(edges)+2*len(fqdn))
 		for _, e := range edges {
 			if e.HTTP == nil {
 				out = append(out, e)
