@@ -16,23 +16,43 @@ import (
 
 // Encode returns the YAML node of a generated policy, its reason written to
 // the tierwall.io/reason annotation.
+func Encode(g policy.Generated) *yaml.Node { return NewEncoder().Encode(g) }
+
+// Encoder encodes the policies of one run. A scalar value that recurs
+// (namespaces, labels, addresses, ports) is one node for every tree it
+// encodes, as are the keys and the fixed values (kinds, protocols, policy
+// types) for every tree: the trees are read, never edited.
+type Encoder struct {
+	values map[string]*yaml.Node
+	ints   map[int32]*yaml.Node
+	// The values the counting pass of the policy being encoded met first.
+	newValues map[string]bool
+	newInts   map[int32]bool
+}
+
+// NewEncoder returns an encoder with no values yet.
+func NewEncoder() *Encoder {
+	return &Encoder{values: map[string]*yaml.Node{}, ints: map[int32]*yaml.Node{}, newValues: map[string]bool{}, newInts: map[int32]bool{}}
+}
+
+// Encode returns the YAML node of a generated policy, as Encode does.
 //
-// The tree is built twice by the same code: a first pass counts its nodes
-// and content slots, the second takes them from one block of each, so that
-// a policy's hundred nodes cost two allocations. The keys and the
-// recurring values (kinds, protocols, policy types, common label keys) are
-// shared by every generated tree: the trees are read, never edited.
-func Encode(g policy.Generated) *yaml.Node {
-	var count builder
-	count.counting = true
+// The tree is built twice by the same code: a first pass counts its new
+// nodes and its content slots, the second takes them from one block of
+// each, so that a policy's hundred nodes cost two allocations.
+func (e *Encoder) Encode(g policy.Generated) *yaml.Node {
+	clear(e.newValues)
+	clear(e.newInts)
+	count := builder{enc: e, counting: true}
 	count.policy(&g.Policy)
-	b := builder{nodes: make([]yaml.Node, count.n), ptrs: make([]*yaml.Node, count.p)}
+	b := builder{enc: e, nodes: make([]yaml.Node, count.n), ptrs: make([]*yaml.Node, count.p)}
 	return b.policy(&g.Policy)
 }
 
 // builder builds one policy's tree from preallocated blocks of nodes and of
 // content slots, or, counting, only counts them.
 type builder struct {
+	enc      *Encoder
 	counting bool
 	n, p     int
 	scratch  yaml.Node
@@ -102,11 +122,41 @@ func (b *builder) str(s string) *yaml.Node {
 	return n
 }
 
-func (b *builder) integer(v int32) *yaml.Node {
-	if b.counting {
-		return b.node(yaml.ScalarNode, "!!int", "")
+// value is a string scalar shared by every tree of the encoder.
+func (b *builder) value(s string) *yaml.Node {
+	if n := shared[s]; n != nil {
+		return n
 	}
-	return b.node(yaml.ScalarNode, "!!int", strconv.Itoa(int(v)))
+	if n := b.enc.values[s]; n != nil {
+		return n
+	}
+	if b.counting {
+		if !b.enc.newValues[s] {
+			b.enc.newValues[s] = true
+			b.n++
+		}
+		return &b.scratch
+	}
+	n := b.str(s)
+	b.enc.values[s] = n
+	return n
+}
+
+// integer is an integer scalar shared by every tree of the encoder.
+func (b *builder) integer(v int32) *yaml.Node {
+	if n := b.enc.ints[v]; n != nil {
+		return n
+	}
+	if b.counting {
+		if !b.enc.newInts[v] {
+			b.enc.newInts[v] = true
+			b.n++
+		}
+		return &b.scratch
+	}
+	n := b.node(yaml.ScalarNode, "!!int", strconv.Itoa(int(v)))
+	b.enc.ints[v] = n
+	return n
 }
 
 // shared are the nodes of the keys and recurring values of generated
@@ -120,6 +170,7 @@ func init() {
 		"from", "to", "ports", "protocol", "port", "endPort", "matchLabels", "matchExpressions", "key", "operator", "values",
 		"networking.k8s.io/v1", "NetworkPolicy", string(policy.Ingress), string(policy.Egress), "TCP", "UDP", "SCTP",
 		manifest.ManagedByLabel, manifest.ManagedByValue, manifest.ReasonAnnotation, manifest.HashAnnotation,
+		manifest.SourceAnnotation, manifest.WideAnnotation,
 		"kubernetes.io/metadata.name", "app", "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
 	} {
 		shared[s] = str(s)
@@ -143,7 +194,7 @@ func (b *builder) objectMeta(m *metav1.ObjectMeta) *yaml.Node {
 	n := b.mapping(pairs)
 	b.add(n, b.str("name"), b.str(m.Name))
 	if m.Namespace != "" {
-		b.add(n, b.str("namespace"), b.str(m.Namespace))
+		b.add(n, b.str("namespace"), b.value(m.Namespace))
 	}
 	if len(m.Labels) > 0 {
 		b.add(n, b.str("labels"), b.stringMap(m.Labels, 0))
@@ -230,11 +281,11 @@ func (b *builder) peer(p *networkingv1.NetworkPolicyPeer) *yaml.Node {
 	}
 	if p.IPBlock != nil {
 		block := b.mapping(1 + min(len(p.IPBlock.Except), 1))
-		b.add(block, b.str("cidr"), b.str(p.IPBlock.CIDR))
+		b.add(block, b.str("cidr"), b.value(p.IPBlock.CIDR))
 		if len(p.IPBlock.Except) > 0 {
 			ex := b.seq(len(p.IPBlock.Except))
 			for _, e := range p.IPBlock.Except {
-				b.add(ex, b.str(e))
+				b.add(ex, b.value(e))
 			}
 			b.add(block, b.str("except"), ex)
 		}
@@ -258,7 +309,7 @@ func (b *builder) port(p *networkingv1.NetworkPolicyPort) *yaml.Node {
 		if p.Port.Type == intstr.Int {
 			b.add(n, b.str("port"), b.integer(p.Port.IntVal))
 		} else {
-			b.add(n, b.str("port"), b.str(p.Port.StrVal))
+			b.add(n, b.str("port"), b.value(p.Port.StrVal))
 		}
 	}
 	if p.EndPort != nil {
@@ -283,11 +334,11 @@ func (b *builder) selector(s *metav1.LabelSelector) *yaml.Node {
 		exprs := b.seq(len(s.MatchExpressions))
 		for _, e := range s.MatchExpressions {
 			expr := b.mapping(2 + min(len(e.Values), 1))
-			b.add(expr, b.str("key"), b.str(e.Key), b.str("operator"), b.str(string(e.Operator)))
+			b.add(expr, b.str("key"), b.value(e.Key), b.str("operator"), b.value(string(e.Operator)))
 			if len(e.Values) > 0 {
 				vals := b.seq(len(e.Values))
 				for _, v := range e.Values {
-					b.add(vals, b.str(v))
+					b.add(vals, b.value(v))
 				}
 				b.add(expr, b.str("values"), vals)
 			}
@@ -311,7 +362,11 @@ func (b *builder) stringMap(m map[string]string, spare int) *yaml.Node {
 		slices.Sort(keys)
 	}
 	for _, k := range keys {
-		b.add(n, b.str(k), b.str(m[k]))
+		if k == manifest.ReasonAnnotation {
+			b.add(n, b.str(k), b.str(m[k])) // a policy's own
+		} else {
+			b.add(n, b.value(k), b.value(m[k]))
+		}
 	}
 	return n
 }

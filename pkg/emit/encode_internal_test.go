@@ -13,7 +13,8 @@ import (
 
 // TestEncodeCountsExactly: Encode's counting pass asks for exactly the
 // nodes and content slots the tree takes, none left over and none taken
-// one by one.
+// one by one, whether its values are new to the encoder, recur within the
+// policy or were met in an earlier one.
 func TestEncodeCountsExactly(t *testing.T) {
 	full := policy.New("shop", "allow-everything", map[string]string{"b": "yes", "app": "1", "c": "x"}, "why")
 	full.Policy.Spec.PolicyTypes = []networkingv1.PolicyType{policy.Ingress, policy.Egress}
@@ -33,11 +34,14 @@ func TestEncodeCountsExactly(t *testing.T) {
 	full.Policy.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{
 		{To: []networkingv1.NetworkPolicyPeer{policy.CIDR("0.0.0.0/0", "10.0.0.0/8"), policy.CIDR("::/0")}},
 	}
-	for _, g := range []policy.Generated{full, policy.New("", "default-deny-all", nil, "r")} {
-		var count builder
-		count.counting = true
+	enc := NewEncoder()
+	// full again: its recurring values are known by then.
+	for _, g := range []policy.Generated{full, policy.New("", "default-deny-all", nil, "r"), full, full} {
+		clear(enc.newValues)
+		clear(enc.newInts)
+		count := builder{enc: enc, counting: true}
 		count.policy(&g.Policy)
-		b := builder{nodes: make([]yaml.Node, count.n), ptrs: make([]*yaml.Node, count.p)}
+		b := builder{enc: enc, nodes: make([]yaml.Node, count.n), ptrs: make([]*yaml.Node, count.p)}
 		n := b.policy(&g.Policy)
 		assert.Empty(t, b.nodes, g.Policy.Name)
 		assert.Empty(t, b.ptrs, g.Policy.Name)
