@@ -62,7 +62,9 @@ type inferrer struct {
 	services map[string]*service.Service // ns/name
 	objects  map[string]manifest.Object  // kind/ns/name for ConfigMaps and Secrets
 	byNS     map[string][]*workload.Workload
-	zoneKey  string
+	// pods are the workloads of byNS, for the Services that select them.
+	pods    *service.Pods
+	zoneKey string
 	// unlabelled are the workloads already reported for having no labels.
 	unlabelled map[*workload.Workload]bool
 	// source names the inference source at work, for the edges' Source.
@@ -106,6 +108,12 @@ func Derive(in Input) Output {
 			x.byNS[w.Namespace] = append(x.byNS[w.Namespace], w)
 		}
 	}
+	// Each namespace's workloads in byNS order (the order of the edges).
+	var pods []*workload.Workload
+	for _, ws := range x.byNS {
+		pods = append(pods, ws...)
+	}
+	x.pods = service.NewPods(pods)
 	for _, o := range in.Objects {
 		if o.Kind == "ConfigMap" || o.Kind == "Secret" {
 			if ns, ok := in.Set.Of[o.Index]; ok && o.APIVersion == "v1" {
@@ -188,8 +196,8 @@ func (x *inferrer) toService(from graph.Endpoint, s *service.Service, ports []se
 		ports = s.Ports
 	}
 	matched := false
-	for _, w := range x.byNS[s.Namespace] {
-		if !s.Selects(*w) || x.contextWorkloads[w] != x.context[s] {
+	for _, w := range x.pods.Selected(s) {
+		if x.contextWorkloads[w] != x.context[s] {
 			continue
 		}
 		matched = true
