@@ -60,8 +60,11 @@ type inferrer struct {
 	in       Input
 	out      Output
 	services map[string]*service.Service // ns/name
-	objects  map[string]manifest.Object  // kind/ns/name for ConfigMaps and Secrets
-	byNS     map[string][]*workload.Workload
+	// servicesByNS are the Services of services by namespace, by name, for
+	// the ServiceMonitors.
+	servicesByNS map[string][]*service.Service
+	objects      map[string]manifest.Object // kind/ns/name for ConfigMaps and Secrets
+	byNS         map[string][]*workload.Workload
 	// pods are the workloads of byNS, for the Services that select them.
 	pods    *service.Pods
 	zoneKey string
@@ -413,16 +416,20 @@ func (x *inferrer) serviceMonitor(o manifest.Object, ns string) {
 	sel := manifest.Lookup(o.Node, "spec", "selector")
 	endpoints := manifest.Items(o.Node, "spec", "endpoints")
 	matched := false
-	for _, n := range x.monitorNamespaces(o, ns) {
-		var names []string
-		for k, s := range x.services {
-			if strings.HasPrefix(k, n+"/") && selectorMatches(sel, s.Object.Labels) {
-				names = append(names, k)
-			}
+	if x.servicesByNS == nil {
+		x.servicesByNS = map[string][]*service.Service{}
+		for _, s := range x.services {
+			x.servicesByNS[s.Namespace] = append(x.servicesByNS[s.Namespace], s)
 		}
-		sort.Strings(names)
-		for _, k := range names {
-			s := x.services[k]
+		for _, ss := range x.servicesByNS {
+			sort.Slice(ss, func(i, j int) bool { return ss[i].Name < ss[j].Name })
+		}
+	}
+	for _, n := range x.monitorNamespaces(o, ns) {
+		for _, s := range x.servicesByNS[n] {
+			if !selectorMatches(sel, s.Object.Labels) {
+				continue
+			}
 			matched = true
 			for i, ep := range endpoints {
 				field := fmt.Sprintf("spec.endpoints[%d]", i)
