@@ -8,7 +8,9 @@ import (
 	"github.com/tierwall/tierwall/pkg/manifest"
 )
 
-// Object is a generated object of any kind, ready to write.
+// Object is a generated object of any kind, ready to write. Its Node is to
+// be read, not edited: the trees Encode builds share their keys and
+// recurring values.
 type Object struct {
 	Kind, Namespace, Name string
 	Node                  *yaml.Node

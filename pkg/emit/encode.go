@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 
@@ -15,137 +16,359 @@ import (
 
 // Encode returns the YAML node of a generated policy, its reason written to
 // the tierwall.io/reason annotation.
-func Encode(g policy.Generated) *yaml.Node {
-	p := g.Policy
-	return mapping(
-		"apiVersion", str("networking.k8s.io/v1"),
-		"kind", str("NetworkPolicy"),
-		"metadata", objectMeta(p.ObjectMeta),
-		"spec", spec(p.Spec),
-	)
+func Encode(g policy.Generated) *yaml.Node { return NewEncoder().Encode(g) }
+
+// Encoder encodes the policies of one run. A scalar value that recurs
+// (namespaces, labels, addresses, ports) is one node for every tree it
+// encodes, as are the keys and the fixed values (kinds, protocols, policy
+// types) for every tree: the trees are read, never edited.
+type Encoder struct {
+	values map[string]*yaml.Node
+	ints   map[int32]*yaml.Node
+	// The values the counting pass of the policy being encoded met first.
+	newValues map[string]bool
+	newInts   map[int32]bool
 }
 
-// EncodeMeta returns the metadata node of any generated object.
-func objectMeta(m metav1.ObjectMeta) *yaml.Node {
-	kv := []any{"name", str(m.Name)}
+// NewEncoder returns an encoder with no values yet.
+func NewEncoder() *Encoder {
+	return &Encoder{values: map[string]*yaml.Node{}, ints: map[int32]*yaml.Node{}, newValues: map[string]bool{}, newInts: map[int32]bool{}}
+}
+
+// Encode returns the YAML node of a generated policy, as Encode does.
+//
+// The tree is built twice by the same code: a first pass counts its new
+// nodes and its content slots, the second takes them from one block of
+// each, so that a policy's hundred nodes cost two allocations.
+func (e *Encoder) Encode(g policy.Generated) *yaml.Node {
+	clear(e.newValues)
+	clear(e.newInts)
+	count := builder{enc: e, counting: true}
+	count.policy(&g.Policy)
+	b := builder{enc: e, nodes: make([]yaml.Node, count.n), ptrs: make([]*yaml.Node, count.p)}
+	return b.policy(&g.Policy)
+}
+
+// builder builds one policy's tree from preallocated blocks of nodes and of
+// content slots, or, counting, only counts them.
+type builder struct {
+	enc      *Encoder
+	counting bool
+	n, p     int
+	scratch  yaml.Node
+	nodes    []yaml.Node
+	ptrs     []*yaml.Node
+}
+
+// node is a fresh node of the block (a throwaway one when counting).
+func (b *builder) node(kind yaml.Kind, tag, value string) *yaml.Node {
+	if b.counting {
+		b.n++
+		return &b.scratch
+	}
+	if len(b.nodes) == 0 {
+		b.nodes = make([]yaml.Node, 1)
+	}
+	n := &b.nodes[0]
+	b.nodes = b.nodes[1:]
+	n.Kind, n.Tag, n.Value = kind, tag, value
+	return n
+}
+
+// collection is a mapping or sequence node with room for size children;
+// add fills it.
+func (b *builder) collection(kind yaml.Kind, tag string, size int) *yaml.Node {
+	n := b.node(kind, tag, "")
+	if b.counting {
+		b.p += size
+		return n
+	}
+	if size == 0 {
+		return n
+	}
+	if len(b.ptrs) < size {
+		b.ptrs = make([]*yaml.Node, size)
+	}
+	n.Content = b.ptrs[:0:size]
+	b.ptrs = b.ptrs[size:]
+	return n
+}
+
+func (b *builder) mapping(pairs int) *yaml.Node {
+	return b.collection(yaml.MappingNode, "!!map", 2*pairs)
+}
+
+func (b *builder) seq(items int) *yaml.Node {
+	return b.collection(yaml.SequenceNode, "!!seq", items)
+}
+
+// add appends children to a collection.
+func (b *builder) add(n *yaml.Node, children ...*yaml.Node) {
+	if !b.counting {
+		n.Content = append(n.Content, children...)
+	}
+}
+
+// str is a string scalar as str makes it, the shared one for a recurring
+// string.
+func (b *builder) str(s string) *yaml.Node {
+	if n := shared[s]; n != nil {
+		return n
+	}
+	n := b.node(yaml.ScalarNode, "!!str", s)
+	if NeedsQuotes(s) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+// value is a string scalar shared by every tree of the encoder.
+func (b *builder) value(s string) *yaml.Node {
+	if n := shared[s]; n != nil {
+		return n
+	}
+	if n := b.enc.values[s]; n != nil {
+		return n
+	}
+	if b.counting {
+		if !b.enc.newValues[s] {
+			b.enc.newValues[s] = true
+			b.n++
+		}
+		return &b.scratch
+	}
+	n := b.str(s)
+	b.enc.values[s] = n
+	return n
+}
+
+// integer is an integer scalar shared by every tree of the encoder.
+func (b *builder) integer(v int32) *yaml.Node {
+	if n := b.enc.ints[v]; n != nil {
+		return n
+	}
+	if b.counting {
+		if !b.enc.newInts[v] {
+			b.enc.newInts[v] = true
+			b.n++
+		}
+		return &b.scratch
+	}
+	n := b.node(yaml.ScalarNode, "!!int", strconv.Itoa(int(v)))
+	b.enc.ints[v] = n
+	return n
+}
+
+// shared are the nodes of the keys and recurring values of generated
+// policies, one node each for every tree.
+var shared = map[string]*yaml.Node{}
+
+func init() {
+	for _, s := range []string{
+		"apiVersion", "kind", "metadata", "name", "namespace", "labels", "annotations", "spec",
+		"podSelector", "namespaceSelector", "ipBlock", "cidr", "except", "policyTypes", "ingress", "egress",
+		"from", "to", "ports", "protocol", "port", "endPort", "matchLabels", "matchExpressions", "key", "operator", "values",
+		"networking.k8s.io/v1", "NetworkPolicy", string(policy.Ingress), string(policy.Egress), "TCP", "UDP", "SCTP",
+		manifest.ManagedByLabel, manifest.ManagedByValue, manifest.ReasonAnnotation, manifest.HashAnnotation,
+		manifest.SourceAnnotation, manifest.WideAnnotation,
+		"kubernetes.io/metadata.name", "app", "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
+	} {
+		shared[s] = str(s)
+	}
+}
+
+func (b *builder) policy(p *networkingv1.NetworkPolicy) *yaml.Node {
+	n := b.mapping(4)
+	b.add(n, b.str("apiVersion"), b.str("networking.k8s.io/v1"), b.str("kind"), b.str("NetworkPolicy"),
+		b.str("metadata"), b.objectMeta(&p.ObjectMeta), b.str("spec"), b.spec(&p.Spec))
+	return n
+}
+
+func (b *builder) objectMeta(m *metav1.ObjectMeta) *yaml.Node {
+	pairs := 1
+	for _, set := range []bool{m.Namespace != "", len(m.Labels) > 0, len(m.Annotations) > 0} {
+		if set {
+			pairs++
+		}
+	}
+	n := b.mapping(pairs)
+	b.add(n, b.str("name"), b.str(m.Name))
 	if m.Namespace != "" {
-		kv = append(kv, "namespace", str(m.Namespace))
+		b.add(n, b.str("namespace"), b.value(m.Namespace))
 	}
 	if len(m.Labels) > 0 {
-		kv = append(kv, "labels", stringMap(m.Labels))
+		b.add(n, b.str("labels"), b.stringMap(m.Labels, 0))
 	}
 	if len(m.Annotations) > 0 {
-		kv = append(kv, "annotations", stringMap(m.Annotations))
+		// Room for WithHash's annotation.
+		b.add(n, b.str("annotations"), b.stringMap(m.Annotations, 1))
 	}
-	return mapping(kv...)
+	return n
 }
 
-func spec(s networkingv1.NetworkPolicySpec) *yaml.Node {
-	kv := []any{"podSelector", selector(s.PodSelector)}
-	if len(s.PolicyTypes) > 0 {
-		types := seq()
-		for _, t := range s.PolicyTypes {
-			types.Content = append(types.Content, str(string(t)))
+func (b *builder) spec(s *networkingv1.NetworkPolicySpec) *yaml.Node {
+	pairs := 1
+	for _, set := range []bool{len(s.PolicyTypes) > 0, len(s.Ingress) > 0, len(s.Egress) > 0} {
+		if set {
+			pairs++
 		}
-		kv = append(kv, "policyTypes", types)
+	}
+	n := b.mapping(pairs)
+	b.add(n, b.str("podSelector"), b.selector(&s.PodSelector))
+	if len(s.PolicyTypes) > 0 {
+		types := b.seq(len(s.PolicyTypes))
+		for _, t := range s.PolicyTypes {
+			b.add(types, b.str(string(t)))
+		}
+		b.add(n, b.str("policyTypes"), types)
 	}
 	if len(s.Ingress) > 0 {
-		rules := seq()
-		for _, r := range s.Ingress {
-			rules.Content = append(rules.Content, rule("from", r.From, r.Ports))
+		rules := b.seq(len(s.Ingress))
+		for i := range s.Ingress {
+			b.add(rules, b.rule("from", s.Ingress[i].From, s.Ingress[i].Ports))
 		}
-		kv = append(kv, "ingress", rules)
+		b.add(n, b.str("ingress"), rules)
 	}
 	if len(s.Egress) > 0 {
-		rules := seq()
-		for _, r := range s.Egress {
-			rules.Content = append(rules.Content, rule("to", r.To, r.Ports))
+		rules := b.seq(len(s.Egress))
+		for i := range s.Egress {
+			b.add(rules, b.rule("to", s.Egress[i].To, s.Egress[i].Ports))
 		}
-		kv = append(kv, "egress", rules)
+		b.add(n, b.str("egress"), rules)
 	}
-	return mapping(kv...)
+	return n
 }
 
-func rule(peerKey string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) *yaml.Node {
-	var kv []any
+func (b *builder) rule(peerKey string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) *yaml.Node {
+	pairs := 0
 	if len(peers) > 0 {
-		ps := seq()
-		for _, p := range peers {
-			ps.Content = append(ps.Content, peer(p))
-		}
-		kv = append(kv, peerKey, ps)
+		pairs++
 	}
 	if len(ports) > 0 {
-		ps := seq()
-		for _, p := range ports {
-			ps.Content = append(ps.Content, port(p))
-		}
-		kv = append(kv, "ports", ps)
+		pairs++
 	}
-	return mapping(kv...)
+	n := b.mapping(pairs)
+	if len(peers) > 0 {
+		ps := b.seq(len(peers))
+		for i := range peers {
+			b.add(ps, b.peer(&peers[i]))
+		}
+		b.add(n, b.str(peerKey), ps)
+	}
+	if len(ports) > 0 {
+		ps := b.seq(len(ports))
+		for i := range ports {
+			b.add(ps, b.port(&ports[i]))
+		}
+		b.add(n, b.str("ports"), ps)
+	}
+	return n
 }
 
-func peer(p networkingv1.NetworkPolicyPeer) *yaml.Node {
-	var kv []any
+func (b *builder) peer(p *networkingv1.NetworkPolicyPeer) *yaml.Node {
+	pairs := 0
+	for _, set := range []bool{p.NamespaceSelector != nil, p.PodSelector != nil, p.IPBlock != nil} {
+		if set {
+			pairs++
+		}
+	}
+	n := b.mapping(pairs)
 	if p.NamespaceSelector != nil {
-		kv = append(kv, "namespaceSelector", selector(*p.NamespaceSelector))
+		b.add(n, b.str("namespaceSelector"), b.selector(p.NamespaceSelector))
 	}
 	if p.PodSelector != nil {
-		kv = append(kv, "podSelector", selector(*p.PodSelector))
+		b.add(n, b.str("podSelector"), b.selector(p.PodSelector))
 	}
 	if p.IPBlock != nil {
-		b := []any{"cidr", str(p.IPBlock.CIDR)}
+		block := b.mapping(1 + min(len(p.IPBlock.Except), 1))
+		b.add(block, b.str("cidr"), b.value(p.IPBlock.CIDR))
 		if len(p.IPBlock.Except) > 0 {
-			ex := seq()
+			ex := b.seq(len(p.IPBlock.Except))
 			for _, e := range p.IPBlock.Except {
-				ex.Content = append(ex.Content, str(e))
+				b.add(ex, b.value(e))
 			}
-			b = append(b, "except", ex)
+			b.add(block, b.str("except"), ex)
 		}
-		kv = append(kv, "ipBlock", mapping(b...))
+		b.add(n, b.str("ipBlock"), block)
 	}
-	return mapping(kv...)
+	return n
 }
 
-func port(p networkingv1.NetworkPolicyPort) *yaml.Node {
-	var kv []any
+func (b *builder) port(p *networkingv1.NetworkPolicyPort) *yaml.Node {
+	pairs := 0
+	for _, set := range []bool{p.Protocol != nil, p.Port != nil, p.EndPort != nil} {
+		if set {
+			pairs++
+		}
+	}
+	n := b.mapping(pairs)
 	if p.Protocol != nil {
-		kv = append(kv, "protocol", str(string(*p.Protocol)))
+		b.add(n, b.str("protocol"), b.str(string(*p.Protocol)))
 	}
 	if p.Port != nil {
 		if p.Port.Type == intstr.Int {
-			kv = append(kv, "port", integer(p.Port.IntVal))
+			b.add(n, b.str("port"), b.integer(p.Port.IntVal))
 		} else {
-			kv = append(kv, "port", str(p.Port.StrVal))
+			b.add(n, b.str("port"), b.value(p.Port.StrVal))
 		}
 	}
 	if p.EndPort != nil {
-		kv = append(kv, "endPort", integer(*p.EndPort))
+		b.add(n, b.str("endPort"), b.integer(*p.EndPort))
 	}
-	return mapping(kv...)
+	return n
 }
 
-func selector(s metav1.LabelSelector) *yaml.Node {
-	var kv []any
+func (b *builder) selector(s *metav1.LabelSelector) *yaml.Node {
+	pairs := 0
 	if len(s.MatchLabels) > 0 {
-		kv = append(kv, "matchLabels", stringMap(s.MatchLabels))
+		pairs++
 	}
 	if len(s.MatchExpressions) > 0 {
-		exprs := seq()
-		for _, e := range s.MatchExpressions {
-			ekv := []any{"key", str(e.Key), "operator", str(string(e.Operator))}
-			if len(e.Values) > 0 {
-				vals := seq()
-				for _, v := range e.Values {
-					vals.Content = append(vals.Content, str(v))
-				}
-				ekv = append(ekv, "values", vals)
-			}
-			exprs.Content = append(exprs.Content, mapping(ekv...))
-		}
-		kv = append(kv, "matchExpressions", exprs)
+		pairs++
 	}
-	return mapping(kv...)
+	n := b.mapping(pairs)
+	if len(s.MatchLabels) > 0 {
+		b.add(n, b.str("matchLabels"), b.stringMap(s.MatchLabels, 0))
+	}
+	if len(s.MatchExpressions) > 0 {
+		exprs := b.seq(len(s.MatchExpressions))
+		for _, e := range s.MatchExpressions {
+			expr := b.mapping(2 + min(len(e.Values), 1))
+			b.add(expr, b.str("key"), b.value(e.Key), b.str("operator"), b.value(string(e.Operator)))
+			if len(e.Values) > 0 {
+				vals := b.seq(len(e.Values))
+				for _, v := range e.Values {
+					b.add(vals, b.value(v))
+				}
+				b.add(expr, b.str("values"), vals)
+			}
+			b.add(exprs, expr)
+		}
+		b.add(n, b.str("matchExpressions"), exprs)
+	}
+	return n
+}
+
+// stringMap is a mapping of strings in key order, with room for spare more
+// pairs.
+func (b *builder) stringMap(m map[string]string, spare int) *yaml.Node {
+	n := b.mapping(len(m) + spare)
+	var small [8]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	if !b.counting {
+		slices.Sort(keys)
+	}
+	for _, k := range keys {
+		if k == manifest.ReasonAnnotation {
+			b.add(n, b.str(k), b.str(m[k])) // a policy's own
+		} else {
+			b.add(n, b.value(k), b.value(m[k]))
+		}
+	}
+	return n
 }
 
 // mapping builds a mapping from alternating keys (string) and value nodes.
@@ -170,10 +393,6 @@ func stringMap(m map[string]string) *yaml.Node {
 		n.Content = append(n.Content, str(k), str(m[k]))
 	}
 	return n
-}
-
-func integer(v int32) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(int(v))}
 }
 
 // str is a string scalar, double-quoted when a YAML 1.1 or 1.2 reader could
@@ -220,20 +439,4 @@ func numberLike(s string) bool {
 		return true
 	}
 	return len(t) > 1 && t[0] == '.' && t[1] >= '0' && t[1] <= '9'
-}
-
-// WithHash writes the content hash of a generated object's spec into its
-// tierwall.io/hash annotation (kept in key order).
-func WithHash(n *yaml.Node) {
-	h := manifest.SpecHash(n)
-	ann := manifest.Lookup(n, "metadata", "annotations")
-	if h == "" || ann == nil || ann.Kind != yaml.MappingNode {
-		return
-	}
-	i := 0
-	for i < len(ann.Content) && ann.Content[i].Value < manifest.HashAnnotation {
-		i += 2
-	}
-	kv := []*yaml.Node{str(manifest.HashAnnotation), str(h)}
-	ann.Content = append(ann.Content[:i], append(kv, ann.Content[i:]...)...)
 }

@@ -1,10 +1,11 @@
 package emit
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -16,95 +17,118 @@ import (
 // (mappings, sequences, scalars) and is far cheaper than a general encoder;
 // the output reads back to the same node.
 func Write(w io.Writer, n *yaml.Node) error {
-	var b strings.Builder
-	writeBlock(&b, n, "", false)
-	_, err := io.WriteString(w, b.String())
+	b := buffers.Get().(*[]byte)
+	*b = appendBlock((*b)[:0], n, indent{}, false)
+	_, err := w.Write(*b)
+	buffers.Put(b)
 	return err
 }
 
 // WriteItem writes a node as an item of a block sequence at indent: "- " and
 // the node, its lines indented by indent plus two spaces.
-func WriteItem(w io.Writer, n *yaml.Node, indent string) error {
-	var b strings.Builder
-	b.WriteString(indent)
-	b.WriteString("- ")
-	writeBlock(&b, n, indent+"  ", true)
-	_, err := io.WriteString(w, b.String())
+func WriteItem(w io.Writer, n *yaml.Node, at string) error {
+	b := buffers.Get().(*[]byte)
+	*b = append(append((*b)[:0], at...), "- "...)
+	*b = appendBlock(*b, n, indent{base: at, levels: 1}, true)
+	_, err := w.Write(*b)
+	buffers.Put(b)
 	return err
 }
 
 // String returns Write's output.
 func String(n *yaml.Node) string {
-	var b strings.Builder
-	writeBlock(&b, n, "", false)
-	return b.String()
+	return string(appendBlock(nil, n, indent{}, false))
 }
 
-// writeBlock writes n at indent. inline is true when the cursor already
+// buffers hold the text of an object being written, reused across objects.
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// indent is a line's indent: base, then two spaces per level.
+type indent struct {
+	base   string
+	levels int
+}
+
+func (in indent) more() indent { return indent{in.base, in.levels + 1} }
+
+const spaces = "                                                                "
+
+func (in indent) appendTo(b []byte) []byte {
+	b = append(b, in.base...)
+	for n := 2 * in.levels; n > 0; n -= len(spaces) {
+		b = append(b, spaces[:min(n, len(spaces))]...)
+	}
+	return b
+}
+
+// appendBlock appends n at indent. inline is true when the cursor already
 // stands after "- " or "key: " on the first line of n.
-func writeBlock(b *strings.Builder, n *yaml.Node, indent string, inline bool) {
+func appendBlock(b []byte, n *yaml.Node, at indent, inline bool) []byte {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) > 0 {
-			writeBlock(b, n.Content[0], indent, inline)
+			b = appendBlock(b, n.Content[0], at, inline)
 		}
 	case yaml.MappingNode:
 		if len(n.Content) == 0 {
-			b.WriteString("{}\n")
-			return
+			return append(b, "{}\n"...)
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if i > 0 || !inline {
-				b.WriteString(indent)
+				b = at.appendTo(b)
 			}
-			b.WriteString(scalar(n.Content[i]))
-			b.WriteString(":")
+			b = append(appendScalar(b, n.Content[i]), ':')
 			v := n.Content[i+1]
 			switch {
 			case v.Kind == yaml.MappingNode && len(v.Content) > 0:
-				b.WriteString("\n")
-				writeBlock(b, v, indent+"  ", false)
+				b = appendBlock(append(b, '\n'), v, at.more(), false)
 			case v.Kind == yaml.SequenceNode && len(v.Content) > 0:
-				b.WriteString("\n")
-				writeBlock(b, v, indent, false)
+				b = appendBlock(append(b, '\n'), v, at, false)
 			default:
-				b.WriteString(" ")
-				writeBlock(b, v, indent+"  ", true)
+				b = appendBlock(append(b, ' '), v, at.more(), true)
 			}
 		}
 	case yaml.SequenceNode:
 		if len(n.Content) == 0 {
-			b.WriteString("[]\n")
-			return
+			return append(b, "[]\n"...)
 		}
 		for i, c := range n.Content {
 			if i > 0 || !inline {
-				b.WriteString(indent)
+				b = at.appendTo(b)
 			}
-			b.WriteString("- ")
-			writeBlock(b, c, indent+"  ", true)
+			b = appendBlock(append(b, "- "...), c, at.more(), true)
 		}
 	case yaml.AliasNode:
-		writeBlock(b, n.Alias, indent, inline)
+		b = appendBlock(b, n.Alias, at, inline)
 	default:
-		b.WriteString(scalar(n))
-		b.WriteString("\n")
+		b = append(appendScalar(b, n), '\n')
 	}
+	return b
 }
 
-// scalar writes a scalar in the first style that keeps its value.
-func scalar(n *yaml.Node) string {
+// appendScalar appends a scalar in the first style that keeps its value.
+func appendScalar(b []byte, n *yaml.Node) []byte {
 	v := n.Value
 	if n.Tag == "!!int" || n.Tag == "!!bool" || n.Tag == "!!float" || n.Tag == "!!null" {
-		return v
+		return append(b, v...)
 	}
 	switch {
 	case n.Style&yaml.DoubleQuotedStyle != 0 || !printable(v):
-		return doubleQuoted(v)
+		return appendDoubleQuoted(b, v)
 	case n.Style&yaml.SingleQuotedStyle == 0 && plainSafe(v):
-		return v
+		return append(b, v...)
 	default:
-		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		b = append(b, '\'')
+		for {
+			i := strings.IndexByte(v, '\'')
+			if i < 0 {
+				break
+			}
+			b = append(b, v[:i+1]...)
+			b = append(b, '\'')
+			v = v[i+1:]
+		}
+		return append(append(b, v...), '\'')
 	}
 }
 
@@ -138,27 +162,30 @@ func printable(v string) bool {
 	return true
 }
 
-func doubleQuoted(v string) string {
-	var b strings.Builder
-	b.WriteByte('"')
+func appendDoubleQuoted(b []byte, v string) []byte {
+	b = append(b, '"')
 	for _, r := range v {
 		switch {
 		case r == '"':
-			b.WriteString(`\"`)
+			b = append(b, `\"`...)
 		case r == '\\':
-			b.WriteString(`\\`)
+			b = append(b, `\\`...)
 		case r == '\n':
-			b.WriteString(`\n`)
+			b = append(b, `\n`...)
 		case r == '\t':
-			b.WriteString(`\t`)
+			b = append(b, `\t`...)
 		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
+			b = append(b, `\x`...)
+			if r < 0x10 {
+				b = append(b, '0')
+			}
+			b = strconv.AppendInt(b, int64(r), 16)
 		case r == 0xfeff || r == 0x85 || r == 0x2028 || r == 0x2029:
-			b.WriteString(`\u` + strconv.FormatInt(int64(r)+0x10000, 16)[1:])
+			b = append(b, `\u`...)
+			b = append(b, strconv.FormatInt(int64(r)+0x10000, 16)[1:]...)
 		default:
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 		}
 	}
-	b.WriteByte('"')
-	return b.String()
+	return append(b, '"')
 }

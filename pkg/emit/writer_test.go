@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,4 +44,24 @@ func TestWriteReadsBack(t *testing.T) {
 	}
 	// Compact sequences, two-space indents.
 	assert.Contains(t, out, "seq:\n- v: plain\n  num: 42\n")
+}
+
+// TestWriteDeepIndent: indents deeper than one run of spaces read back too,
+// as items of a sequence at an indent (WriteItem) as well.
+func TestWriteDeepIndent(t *testing.T) {
+	n := Str("end")
+	for i := 0; i < 40; i++ {
+		n = Mapping("c", n, "l", Seq(Str("it's")))
+	}
+	var b strings.Builder
+	require.NoError(t, WriteItem(&b, n, "  "))
+	var back []map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte("  # items\n"+b.String()), &back), b.String())
+	require.Len(t, back, 1)
+	m := back[0]
+	for i := 0; i < 39; i++ {
+		assert.Equal(t, []any{"it's"}, m["l"])
+		m = m["c"].(map[string]any)
+	}
+	assert.Equal(t, "end", m["c"])
 }

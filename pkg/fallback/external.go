@@ -55,7 +55,7 @@ func Externals(spec *v1alpha1.Spec, hosts []infer.External, edges []graph.Edge) 
 			egress[e.From.Namespace] = append(egress[e.From.Namespace], e)
 		}
 	}
-	for _, h := range hosts {
+	for i, h := range hosts {
 		w := h.Workload
 		port := policy.Port("TCP", h.Port)
 		shown := h.URL
@@ -80,6 +80,9 @@ func Externals(spec *v1alpha1.Spec, hosts []infer.External, edges []graph.Edge) 
 		}
 		reason := fmt.Sprintf("external host: %s of %s %s names %s, outside the cluster: it may reach any public address on TCP/%d, not only that host (managed databases and endpoints that resolve to private addresses need spec.externalEgress with their CIDRs)",
 			h.Where, w.Kind, w.Name, shown, h.Port)
+		if out.Edges == nil {
+			out.Edges = make([]graph.Edge, 0, 2*(len(hosts)-i)) // two per host at most
+		}
 		for _, to := range []graph.Endpoint{
 			{Kind: graph.CIDR, CIDR: "0.0.0.0/0", Except: plumbing.PublicExcept, Name: "public"},
 			{Kind: graph.CIDR, CIDR: "::/0", Except: plumbing.PublicExcept6, Name: "public"},

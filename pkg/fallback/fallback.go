@@ -94,11 +94,11 @@ func Derive(in Input) Output {
 	}
 	user := userPolicies(in)
 	idx := indexEdges(in.Edges)
-	byNS := map[string][]*workload.Workload{}
+	ws := make([]*workload.Workload, len(in.Workloads))
 	for j := range in.Workloads {
-		w := &in.Workloads[j]
-		byNS[w.Namespace] = append(byNS[w.Namespace], w)
+		ws[j] = &in.Workloads[j]
 	}
+	pods := service.NewPods(ws)
 	var names []string
 	reported := map[string]bool{}
 	for i := range in.Services {
@@ -110,8 +110,8 @@ func Derive(in Input) Output {
 		if !ok || !ns.InScope() || isolated[s.Namespace] {
 			continue
 		}
-		for _, w := range byNS[s.Namespace] {
-			if w.HostNetwork || len(w.Selector) == 0 || !s.Selects(*w) ||
+		for _, w := range pods.Selected(s) {
+			if w.HostNetwork || len(w.Selector) == 0 ||
 				w.Object.Annotations[CallersAnnotation] == "none" || w.PodAnnotations[CallersAnnotation] == "none" {
 				continue
 			}

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,20 +60,39 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 	var results framework.Results
 	subjects := map[subjectKey]*[2]*subject{}
 	var order []subjectKey
+	// The subjects of a namespace, name and policy, by their selector: an
+	// edge finds its subject by comparing selectors, without writing them.
+	type known struct {
+		selector map[string]string
+		pair     *[2]*subject
+	}
+	byName := map[[3]string][]known{}
 	get := func(ep Endpoint, dir direction, pol string) *subject {
-		k := subjectKey{ns: ep.Namespace, name: ep.Name, selector: Labels(ep.Selector), policy: pol}
-		pair, ok := subjects[k]
-		if !ok {
-			pair = &[2]*subject{}
-			subjects[k] = pair
-			order = append(order, k)
+		name := [3]string{ep.Namespace, ep.Name, pol}
+		var pair *[2]*subject
+		for _, c := range byName[name] {
+			if maps.Equal(c.selector, ep.Selector) {
+				pair = c.pair
+				break
+			}
+		}
+		if pair == nil {
+			k := subjectKey{ns: ep.Namespace, name: ep.Name, selector: Labels(ep.Selector), policy: pol}
+			var ok bool
+			if pair, ok = subjects[k]; !ok {
+				pair = &[2]*subject{}
+				subjects[k] = pair
+				order = append(order, k)
+			}
+			byName[name] = append(byName[name], known{ep.Selector, pair})
 		}
 		if pair[dir] == nil {
 			pair[dir] = &subject{ep: ep, dir: dir, rules: map[string]*ruleAcc{}, reasons: map[string]bool{}, sources: map[string]bool{}, wide: map[string]bool{}}
 		}
 		return pair[dir]
 	}
-	add := func(s *subject, peer networkingv1.NetworkPolicyPeer, e Edge) {
+	var key []byte // the key of a peer, reused
+	add := func(s *subject, peer peerSpec, e Edge) {
 		ports, reason := e.Ports, e.Reason
 		if e.Source != "" {
 			s.sources[e.Source] = true
@@ -82,13 +103,17 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 		ports = policy.SortPorts(append([]networkingv1.NetworkPolicyPort{}, ports...))
 		// Peers of different shapes never share a rule: a namespace-only peer
 		// beside a pod-only peer reads like the classic split-selector bug.
-		pk := PortsString(ports) + "|" + peerShape(peer)
+		pk := PortsString(ports) + "|" + peer.shape()
 		r, ok := s.rules[pk]
 		if !ok {
 			r = &ruleAcc{ports: ports, peers: map[string]networkingv1.NetworkPolicyPeer{}}
 			s.rules[pk] = r
 		}
-		r.peers[peerKey(peer)] = peer
+		// A peer is built (its selectors copied) only the first time.
+		key = peer.appendKey(key[:0])
+		if _, seen := r.peers[string(key)]; !seen {
+			r.peers[string(key)] = peer.build()
+		}
 		s.reasons[reason] = true
 	}
 	for _, e := range edges {
@@ -220,58 +245,117 @@ func (s *subject) policy(name, pol string, dir direction, hooks bool) policy.Gen
 	return g
 }
 
+// peerSpec is a peer of a policy before it is built: its selectors are
+// still the endpoint's maps, copied when the peer is kept.
+type peerSpec struct {
+	// ip is an ipBlock of cidr and except.
+	ip     bool
+	cidr   string
+	except []string
+	// namespace selects the namespace of that name; namespaceLabels, when
+	// namespace is "", the namespaces with those labels.
+	hasNamespace    bool
+	namespace       string
+	namespaceLabels map[string]string
+	hasPods         bool
+	pods            map[string]string
+}
+
 // peerFor expresses an endpoint as a peer of a policy in namespace ns. It
 // fails only for pods of the unnamed release namespace seen from another
 // namespace.
-func peerFor(e Endpoint, ns string) (networkingv1.NetworkPolicyPeer, bool) {
+func peerFor(e Endpoint, ns string) (peerSpec, bool) {
 	switch {
 	case e.Kind == Anywhere:
-		return networkingv1.NetworkPolicyPeer{}, true // no peer: every source or destination
+		return peerSpec{}, true // no peer: every source or destination
 	case e.Kind == CIDR:
-		return policy.CIDR(e.CIDR, e.Except...), true
+		return peerSpec{ip: true, cidr: e.CIDR, except: e.Except}, true
 	case e.NamespaceLabels != nil:
-		nsSel := policy.Selector(e.NamespaceLabels)
-		p := networkingv1.NetworkPolicyPeer{NamespaceSelector: &nsSel}
-		if len(e.Selector) > 0 {
-			podSel := policy.Selector(e.Selector)
-			p.PodSelector = &podSel
-		}
-		return p, true
+		return peerSpec{hasNamespace: true, namespaceLabels: e.NamespaceLabels, hasPods: len(e.Selector) > 0, pods: e.Selector}, true
 	case e.Namespace == ns:
-		return policy.Pods(e.Selector), true
+		return peerSpec{hasPods: true, pods: e.Selector}, true
 	case e.Namespace == "":
-		return networkingv1.NetworkPolicyPeer{}, false
+		return peerSpec{}, false
 	case len(e.Selector) == 0:
-		return policy.Namespace(e.Namespace), true
+		return peerSpec{hasNamespace: true, namespace: e.Namespace}, true
 	default:
-		return policy.PodsInNamespace(e.Namespace, e.Selector), true
+		return peerSpec{hasNamespace: true, namespace: e.Namespace, hasPods: true, pods: e.Selector}, true
 	}
 }
 
-func peerKey(p networkingv1.NetworkPolicyPeer) string {
-	var b strings.Builder
-	if p.NamespaceSelector != nil {
-		b.WriteString("ns:" + Labels(p.NamespaceSelector.MatchLabels) + ";")
-	}
-	if p.PodSelector != nil {
-		b.WriteString("pod:" + Labels(p.PodSelector.MatchLabels) + ";")
-	}
-	if p.IPBlock != nil {
-		b.WriteString("ip:" + p.IPBlock.CIDR + "-" + strings.Join(p.IPBlock.Except, ","))
-	}
-	return b.String()
-}
-
-// peerShape names which selectors a peer uses.
-func peerShape(p networkingv1.NetworkPolicyPeer) string {
+// build writes the peer, with selectors of its own.
+func (p peerSpec) build() networkingv1.NetworkPolicyPeer {
+	var out networkingv1.NetworkPolicyPeer
 	switch {
-	case p.IPBlock != nil:
+	case p.ip:
+		return policy.CIDR(p.cidr, p.except...)
+	case p.hasNamespace && p.namespace != "":
+		out = policy.Namespace(p.namespace)
+	case p.hasNamespace:
+		nsSel := policy.Selector(p.namespaceLabels)
+		out.NamespaceSelector = &nsSel
+	}
+	if p.hasPods {
+		podSel := policy.Selector(p.pods)
+		out.PodSelector = &podSel
+	}
+	return out
+}
+
+// appendKey appends what tells the peer from the others of its rule: its
+// selectors and addresses.
+func (p peerSpec) appendKey(b []byte) []byte {
+	if p.hasNamespace {
+		b = append(b, "ns:"...)
+		if p.namespace != "" {
+			b = append(append(append(b, policy.NamespaceNameLabel...), '='), p.namespace...)
+		} else {
+			b = appendLabels(b, p.namespaceLabels)
+		}
+		b = append(b, ';')
+	}
+	if p.hasPods {
+		b = append(appendLabels(append(b, "pod:"...), p.pods), ';')
+	}
+	if p.ip {
+		b = append(append(append(b, "ip:"...), p.cidr...), '-')
+		for i, e := range p.except {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, e...)
+		}
+	}
+	return b
+}
+
+// appendLabels appends labels as Labels writes them.
+func appendLabels(b []byte, m map[string]string) []byte {
+	var small [8]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(append(b, k...), '='), m[k]...)
+	}
+	return b
+}
+
+// shape names which selectors the peer uses.
+func (p peerSpec) shape() string {
+	switch {
+	case p.ip:
 		return "ip"
-	case p.NamespaceSelector != nil && p.PodSelector != nil:
+	case p.hasNamespace && p.hasPods:
 		return "ns+pod"
-	case p.NamespaceSelector != nil:
+	case p.hasNamespace:
 		return "ns"
-	case p.PodSelector == nil:
+	case !p.hasPods:
 		return "any"
 	}
 	return "pod"

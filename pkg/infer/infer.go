@@ -60,9 +60,14 @@ type inferrer struct {
 	in       Input
 	out      Output
 	services map[string]*service.Service // ns/name
-	objects  map[string]manifest.Object  // kind/ns/name for ConfigMaps and Secrets
-	byNS     map[string][]*workload.Workload
-	zoneKey  string
+	// servicesByNS are the Services of services by namespace, by name, for
+	// the ServiceMonitors.
+	servicesByNS map[string][]*service.Service
+	objects      map[string]manifest.Object // kind/ns/name for ConfigMaps and Secrets
+	byNS         map[string][]*workload.Workload
+	// pods are the workloads of byNS, for the Services that select them.
+	pods    *service.Pods
+	zoneKey string
 	// unlabelled are the workloads already reported for having no labels.
 	unlabelled map[*workload.Workload]bool
 	// source names the inference source at work, for the edges' Source.
@@ -106,6 +111,12 @@ func Derive(in Input) Output {
 			x.byNS[w.Namespace] = append(x.byNS[w.Namespace], w)
 		}
 	}
+	// Each namespace's workloads in byNS order (the order of the edges).
+	var pods []*workload.Workload
+	for _, ws := range x.byNS {
+		pods = append(pods, ws...)
+	}
+	x.pods = service.NewPods(pods)
 	for _, o := range in.Objects {
 		if o.Kind == "ConfigMap" || o.Kind == "Secret" {
 			if ns, ok := in.Set.Of[o.Index]; ok && o.APIVersion == "v1" {
@@ -188,8 +199,8 @@ func (x *inferrer) toService(from graph.Endpoint, s *service.Service, ports []se
 		ports = s.Ports
 	}
 	matched := false
-	for _, w := range x.byNS[s.Namespace] {
-		if !s.Selects(*w) || x.contextWorkloads[w] != x.context[s] {
+	for _, w := range x.pods.Selected(s) {
+		if x.contextWorkloads[w] != x.context[s] {
 			continue
 		}
 		matched = true
@@ -405,16 +416,20 @@ func (x *inferrer) serviceMonitor(o manifest.Object, ns string) {
 	sel := manifest.Lookup(o.Node, "spec", "selector")
 	endpoints := manifest.Items(o.Node, "spec", "endpoints")
 	matched := false
-	for _, n := range x.monitorNamespaces(o, ns) {
-		var names []string
-		for k, s := range x.services {
-			if strings.HasPrefix(k, n+"/") && selectorMatches(sel, s.Object.Labels) {
-				names = append(names, k)
-			}
+	if x.servicesByNS == nil {
+		x.servicesByNS = map[string][]*service.Service{}
+		for _, s := range x.services {
+			x.servicesByNS[s.Namespace] = append(x.servicesByNS[s.Namespace], s)
 		}
-		sort.Strings(names)
-		for _, k := range names {
-			s := x.services[k]
+		for _, ss := range x.servicesByNS {
+			sort.Slice(ss, func(i, j int) bool { return ss[i].Name < ss[j].Name })
+		}
+	}
+	for _, n := range x.monitorNamespaces(o, ns) {
+		for _, s := range x.servicesByNS[n] {
+			if !selectorMatches(sel, s.Object.Labels) {
+				continue
+			}
 			matched = true
 			for i, ep := range endpoints {
 				field := fmt.Sprintf("spec.endpoints[%d]", i)

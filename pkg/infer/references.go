@@ -68,8 +68,12 @@ func (x *inferrer) references(w *workload.Workload) {
 // normKey writes a key in upper case with "_" for "." and "-", so that
 // db.host, db-host and DB_HOST compare equal.
 func normKey(key string) string {
-	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+	return strings.ToUpper(keySeparators.Replace(key))
 }
+
+// keySeparators are the separators normKey writes as "_" (a Replacer is
+// built once: it is safe for concurrent use).
+var keySeparators = strings.NewReplacer(".", "_", "-", "_")
 
 // hostPrefix returns the prefix of a *_HOST key ("DB_" for DB_HOST, "" for
 // HOST) in normalized form.

@@ -180,8 +180,9 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	}
 	policies := map[string]policy.Generated{}
 	objects := ciliumObjs
+	enc := emit.NewEncoder()
 	for _, g := range gen {
-		objects = append(objects, emit.Object{Kind: "NetworkPolicy", Namespace: g.Policy.Namespace, Name: g.Policy.Name, Node: emit.Encode(g)})
+		objects = append(objects, emit.Object{Kind: "NetworkPolicy", Namespace: g.Policy.Namespace, Name: g.Policy.Name, Node: enc.Encode(g)})
 		policies[g.Policy.Namespace+"/"+g.Policy.Name] = g
 	}
 	for _, obj := range objects {

@@ -169,10 +169,23 @@ func (r *reader) cloudIdentity() {
 
 // serviceAccount finds the ServiceAccount object of a workload in the input.
 func (r *reader) serviceAccount(w *workload.Workload) (manifest.Object, bool) {
-	for k, sa := range r.sas {
-		if sa.Name == w.ServiceAccount && r.sameNamespace(strings.TrimSuffix(k, "/"+sa.Name), w.Namespace) {
-			return sa, true
+	sas := r.serviceAccounts(w)
+	if len(sas) == 0 {
+		return manifest.Object{}, false
+	}
+	return sas[0], true
+}
+
+// serviceAccounts are the ServiceAccount objects of the input that may be a
+// workload's: the one of its name in its namespace, or, for a workload of
+// the unnamed release namespace, also those of namespaces the set does not
+// name.
+func (r *reader) serviceAccounts(w *workload.Workload) []manifest.Object {
+	var out []manifest.Object
+	for _, ns := range r.saNamespaces[w.ServiceAccount] {
+		if r.sameNamespace(ns, w.Namespace) {
+			out = append(out, r.sas[ns+"/"+w.ServiceAccount])
 		}
 	}
-	return manifest.Object{}, false
+	return out
 }

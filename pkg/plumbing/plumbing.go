@@ -147,7 +147,13 @@ type reader struct {
 	services map[string][]*service.Service // ns -> Services
 	byNS     map[string][]*workload.Workload
 	sas      map[string]manifest.Object // ns/name
-	nsLabels map[string]map[string]string
+	// saNamespaces are the namespaces of the ServiceAccounts of each name.
+	saNamespaces map[string][]string
+	// workloads are the input's workloads, and bySA those of each
+	// ServiceAccount name, in input order.
+	workloads []*workload.Workload
+	bySA      map[string][]*workload.Workload
+	nsLabels  map[string]map[string]string
 	// api collects, per workload, why it needs the API server.
 	api      map[*workload.Workload][]apiWhy
 	apiOrder []*workload.Workload
@@ -163,7 +169,7 @@ type apiWhy struct {
 // Derive reads every need the enabled sources declare.
 func Derive(in Input) Output {
 	r := &reader{in: in, spec: in.Spec, services: map[string][]*service.Service{}, byNS: map[string][]*workload.Workload{},
-		sas: map[string]manifest.Object{}, nsLabels: map[string]map[string]string{}, api: map[*workload.Workload][]apiWhy{}, warned: map[string]bool{}}
+		sas: map[string]manifest.Object{}, saNamespaces: map[string][]string{}, bySA: map[string][]*workload.Workload{}, nsLabels: map[string]map[string]string{}, api: map[*workload.Workload][]apiWhy{}, warned: map[string]bool{}}
 	for i := range in.Services {
 		s := &in.Services[i]
 		r.services[s.Namespace] = append(r.services[s.Namespace], s)
@@ -171,6 +177,8 @@ func Derive(in Input) Output {
 	for i := range in.Workloads {
 		w := &in.Workloads[i]
 		r.byNS[w.Namespace] = append(r.byNS[w.Namespace], w)
+		r.workloads = append(r.workloads, w)
+		r.bySA[w.ServiceAccount] = append(r.bySA[w.ServiceAccount], w)
 	}
 	for _, ns := range in.Set.List {
 		r.nsLabels[ns.Name] = ns.Labels
@@ -178,6 +186,9 @@ func Derive(in Input) Output {
 	for _, o := range in.Objects {
 		if o.Kind == "ServiceAccount" && o.APIVersion == "v1" {
 			if ns, ok := in.Set.Of[o.Index]; ok {
+				if _, seen := r.sas[ns+"/"+o.Name]; !seen {
+					r.saNamespaces[o.Name] = append(r.saNamespaces[o.Name], ns)
+				}
 				r.sas[ns+"/"+o.Name] = o
 			}
 		}

@@ -33,8 +33,8 @@ func (r *reader) rbac() {
 				if ns == "" {
 					ns = bindingNS
 				}
-				for _, w := range r.allWorkloads() {
-					if w.ServiceAccount != name || !r.sameNamespace(ns, w.Namespace) {
+				for _, w := range r.bySA[name] {
+					if !r.sameNamespace(ns, w.Namespace) {
 						continue
 					}
 					r.bound(w, o, field, fmt.Sprintf("ServiceAccount %s is a subject of %s", name, o.Ref()))
@@ -46,7 +46,7 @@ func (r *reader) rbac() {
 					continue
 				}
 				var hit []string
-				for _, w := range r.allWorkloads() {
+				for _, w := range r.workloads {
 					if all || r.sameNamespace(gns, w.Namespace) {
 						if r.bound(w, o, field, fmt.Sprintf("group %s is a subject of %s", name, o.Ref())) {
 							hit = append(hit, w.Kind+" "+nsName(w))
@@ -60,14 +60,6 @@ func (r *reader) rbac() {
 			}
 		}
 	}
-}
-
-func (r *reader) allWorkloads() []*workload.Workload {
-	out := make([]*workload.Workload, len(r.in.Workloads))
-	for i := range r.in.Workloads {
-		out[i] = &r.in.Workloads[i]
-	}
-	return out
 }
 
 // bound records the API need of a bound workload when its token is mounted.
@@ -93,10 +85,7 @@ func (r *reader) tokenMounted(w *workload.Workload) (bool, string) {
 	case workload.No:
 		return false, ""
 	}
-	for k, sa := range r.sas {
-		if sa.Name != w.ServiceAccount || !strings.HasSuffix(k, "/"+sa.Name) || !r.sameNamespace(strings.TrimSuffix(k, "/"+sa.Name), w.Namespace) {
-			continue
-		}
+	for _, sa := range r.serviceAccounts(w) {
 		if manifest.String(sa.Node, "automountServiceAccountToken") == "false" {
 			return false, ""
 		}

@@ -176,3 +176,52 @@ func (ix Index) Selecting(w workload.Workload) []*Service {
 	sort.Slice(out, func(i, j int) bool { return out[i].Object.Index < out[j].Object.Index })
 	return out
 }
+
+// Pods finds the workloads a Service selects without trying every workload
+// of its namespace: each workload is filed under each of its pod labels,
+// and a Service only meets the workloads filed under its rarest selector
+// label. What a Service selects is found once.
+type Pods struct {
+	byLabel  map[podLabel][]*workload.Workload
+	selected map[*Service][]*workload.Workload
+}
+
+type podLabel struct{ namespace, key, value string }
+
+// NewPods indexes workloads.
+func NewPods(ws []*workload.Workload) *Pods {
+	p := &Pods{byLabel: map[podLabel][]*workload.Workload{}, selected: map[*Service][]*workload.Workload{}}
+	for _, w := range ws {
+		for k, v := range w.PodLabels {
+			l := podLabel{w.Namespace, k, v}
+			p.byLabel[l] = append(p.byLabel[l], w)
+		}
+	}
+	return p
+}
+
+// Selected returns the indexed workloads that s selects, in the order they
+// were indexed. The slice is shared: callers read it.
+func (p *Pods) Selected(s *Service) []*workload.Workload {
+	if len(s.Selector) == 0 {
+		return nil
+	}
+	if out, ok := p.selected[s]; ok {
+		return out
+	}
+	var fewest []*workload.Workload
+	first := true
+	for k, v := range s.Selector {
+		if ws := p.byLabel[podLabel{s.Namespace, k, v}]; first || len(ws) < len(fewest) {
+			fewest, first = ws, false
+		}
+	}
+	var out []*workload.Workload
+	for _, w := range fewest {
+		if s.Selects(*w) {
+			out = append(out, w)
+		}
+	}
+	p.selected[s] = out
+	return out
+}

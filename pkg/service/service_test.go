@@ -293,3 +293,53 @@ func TestIndexSelecting(t *testing.T) {
 		})
 	}
 }
+
+func TestPodsSelected(t *testing.T) {
+	ws := []*workload.Workload{
+		{Namespace: "shop", Name: "api-1", PodLabels: map[string]string{"app": "api", "tier": "backend"}},
+		{Namespace: "shop", Name: "web", PodLabels: map[string]string{"app": "web", "tier": "frontend"}},
+		{Namespace: "blog", Name: "api", PodLabels: map[string]string{"app": "api", "tier": "backend"}},
+		{Namespace: "shop", Name: "api-2", PodLabels: map[string]string{"app": "api", "tier": "backend", "canary": "true"}},
+		{Namespace: "shop", Name: "bare"},
+	}
+	pods := service.NewPods(ws)
+	tests := map[string]struct {
+		svc  service.Service
+		want []string
+	}{
+		"every workload whose pods match, in index order": {
+			svc:  service.Service{Namespace: "shop", Selector: map[string]string{"tier": "backend", "app": "api"}},
+			want: []string{"api-1", "api-2"},
+		},
+		"the whole selector counts": {
+			svc:  service.Service{Namespace: "shop", Selector: map[string]string{"app": "api", "canary": "true"}},
+			want: []string{"api-2"},
+		},
+		"the namespace counts": {
+			svc:  service.Service{Namespace: "blog", Selector: map[string]string{"app": "api"}},
+			want: []string{"api"},
+		},
+		"a label no pod has": {
+			svc: service.Service{Namespace: "shop", Selector: map[string]string{"app": "api", "version": "v2"}},
+		},
+		"no selector selects nothing": {
+			svc: service.Service{Namespace: "shop"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var got []string
+			for _, w := range pods.Selected(&tc.svc) {
+				got = append(got, w.Name)
+			}
+			assert.Equal(t, tc.want, got)
+			var every []string
+			for _, w := range ws {
+				if tc.svc.Selects(*w) {
+					every = append(every, w.Name)
+				}
+			}
+			assert.Equal(t, every, got, "what trying every workload finds")
+		})
+	}
+}

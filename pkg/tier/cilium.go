@@ -2,6 +2,7 @@ package tier
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -172,9 +173,18 @@ func hostList(hs []v1alpha1.FQDN) string {
 // flavour removes the plain L4 ingress that would make L7 rules moot; the
 // kubernetes flavour drops or widens them, as configured.
 func (d *deriver) l7(edges []graph.Edge, fqdn []graph.FQDNEgress) ([]graph.Edge, []graph.FQDNEgress) {
-	if d.in.Spec.Flavor == v1alpha1.FlavorKubernetes {
+	kubernetes := d.in.Spec.Flavor == v1alpha1.FlavorKubernetes
+	if !slices.ContainsFunc(edges, func(e graph.Edge) bool { return e.HTTP != nil }) && (!kubernetes || len(fqdn) == 0) {
+		// No HTTP rules, and no host names the flavour cannot write: the
+		// edges stay as they are.
+		if kubernetes {
+			fqdn = nil
+		}
+		return edges, fqdn
+	}
+	if kubernetes {
 		widen := d.in.Spec.Cilium.KubernetesFallback == v1alpha1.FallbackWiden
-		var out []graph.Edge
+		out := make([]graph.Edge, 0, len(edges)+2*len(fqdn))
 		for _, e := range edges {
 			if e.HTTP == nil {
 				out = append(out, e)
@@ -208,8 +218,15 @@ func (d *deriver) l7(edges []graph.Edge, fqdn []graph.FQDNEgress) ([]graph.Edge,
 		return out, nil
 	}
 	// cilium: an L4 allow from the same peer to the same port would make the
-	// L7 rules moot; move its ingress side to the L7 rule.
-	var out []graph.Edge
+	// L7 rules moot; move its ingress side to the L7 rule. Only the HTTP
+	// edges are compared with each port, not every edge.
+	var http []*graph.Edge
+	for i := range edges {
+		if edges[i].HTTP != nil {
+			http = append(http, &edges[i])
+		}
+	}
+	out := make([]graph.Edge, 0, len(edges))
 	for _, e := range edges {
 		if e.HTTP != nil {
 			out = append(out, e)
@@ -217,7 +234,7 @@ func (d *deriver) l7(edges []graph.Edge, fqdn []graph.FQDNEgress) ([]graph.Edge,
 		}
 		var shadowed, rest []networkingv1.NetworkPolicyPort
 		for _, p := range e.Ports {
-			if d.l7Covers(e, p) {
+			if d.l7Covers(http, e, p) {
 				shadowed = append(shadowed, p)
 			} else {
 				rest = append(rest, p)
@@ -240,12 +257,12 @@ func (d *deriver) l7(edges []graph.Edge, fqdn []graph.FQDNEgress) ([]graph.Edge,
 	return out, fqdn
 }
 
-// l7Covers reports whether an HTTP edge has the same peer, destination and
-// port as e on port p; a wider L4 edge on that port is reported as making
-// the L7 rules moot.
-func (d *deriver) l7Covers(e graph.Edge, p networkingv1.NetworkPolicyPort) bool {
-	for _, h := range d.out.Edges {
-		if h.HTTP == nil || !graph.Same(h.To, e.To) || !hasPort(h.Ports, p) {
+// l7Covers reports whether one of the HTTP edges has the same peer,
+// destination and port as e on port p; a wider L4 edge on that port is
+// reported as making the L7 rules moot.
+func (d *deriver) l7Covers(http []*graph.Edge, e graph.Edge, p networkingv1.NetworkPolicyPort) bool {
+	for _, h := range http {
+		if !graph.Same(h.To, e.To) || !hasPort(h.Ports, p) {
 			continue
 		}
 		if graph.Same(h.From, e.From) {
