@@ -8,7 +8,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/bench"
 	"github.com/tierwall/tierwall/pkg/check"
-	"github.com/tierwall/tierwall/pkg/postrender"
+	"github.com/tierwall/tierwall/pkg/cli"
 	"github.com/tierwall/tierwall/pkg/stream"
 )
 
@@ -19,7 +19,7 @@ import (
 func BenchmarkChecksRealistic(b *testing.B) {
 	spec, _, err := v1alpha1.Load(nil)
 	require.NoError(b, err)
-	out, _, err := postrender.Render(bench.Realistic(50, 20, false), spec)
+	out, _, err := cli.RenderStream(bench.Realistic(50, 20, false), spec)
 	require.NoError(b, err)
 	s, err := stream.Parse(out)
 	require.NoError(b, err)
