@@ -81,7 +81,7 @@ tools: ## install the pinned kustomize, Helm 3, Helm 4, podman (+ docker shim), 
 	scripts/enforcers.sh
 
 # Fuzz targets: package and function. FUZZTIME is per target.
-FUZZ_TARGETS := ./pkg/stream:FuzzStream ./pkg/api/v1alpha1:FuzzLoad ./pkg/analysis:FuzzAnalysis ./pkg/cli:FuzzFunction
+FUZZ_TARGETS := ./pkg/stream:FuzzStream ./pkg/stream:FuzzFastReader ./pkg/api/v1alpha1:FuzzLoad ./pkg/analysis:FuzzAnalysis ./pkg/cli:FuzzFunction
 FUZZTIME     ?= 10m
 
 .PHONY: test

@@ -124,6 +124,51 @@ func ParseWith(data []byte, opts Options) (*Stream, error) {
 	runs := runsOf(len(chunks), 64)
 	ForEach(len(runs), func(r int) {
 		a, b := runs[r][0], runs[r][1]
+		// The fast reader first (see fast.go), each document made its
+		// objects as soon as it is read, so that the reader can build the
+		// next one in the nodes of the last when no object kept them.
+		var declined []int
+		together := false // a directive: its document is the next chunk
+		fr := readers.Get().(*fastReader)
+		defer readers.Put(fr)
+		for i := a; i < b; i++ {
+			n, ok := fr.parse(chunks[i].Raw)
+			if !ok {
+				declined = append(declined, i)
+				together = together || directive(chunks[i].Raw)
+				continue
+			}
+			if n == nil {
+				fr.release()
+				continue
+			}
+			one(i, []*yaml.Node{n}, chunks[i].Line)
+			if opts.KeepNodes || errs[i] != nil {
+				continue
+			}
+			// An object that keeps its node (a kind read again later)
+			// gets a copy of its own; the reader's nodes serve the next.
+			for k := range objs[i] {
+				if objs[i][k].Node != nil {
+					objs[i][k].Node = detach(objs[i][k].Node)
+				}
+			}
+			fr.release()
+		}
+		if len(declined) == 0 {
+			return
+		}
+		// The documents it declines are read by yaml.v3: one by one when
+		// they are few, else the run as one stream.
+		if !together && len(declined) <= (b-a)/4 {
+			for _, i := range declined {
+				single(i)
+			}
+			return
+		}
+		for i := a; i < b; i++ {
+			objs[i], nodes[i], errs[i] = nil, nil, nil
+		}
 		first := chunks[a]
 		last := chunks[b-1]
 		data := data[first.Offset : last.Offset+len(last.Raw)]
@@ -276,6 +321,11 @@ func parseDocument(raw []byte) ([]*yaml.Node, error) {
 		}
 		out = append(out, root)
 	}
+}
+
+// directive reports whether a chunk holds a line that starts with "%".
+func directive(raw []byte) bool {
+	return len(raw) > 0 && raw[0] == '%' || bytes.Contains(raw, []byte("\n%"))
 }
 
 // sourceOf returns the path of the first "# Source: path" comment line.
