@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -75,7 +76,7 @@ func (r *fastReader) release() { r.reuse = true }
 // fastDoc is one document being read.
 type fastDoc struct {
 	*fastReader
-	src   string // the document's text (one allocation; values are substrings of it)
+	src   string // the document's text, sharing the input's memory; values are substrings of it
 	i     int    // the current line
 	depth int    // collections open
 }
@@ -127,7 +128,11 @@ func (r *fastReader) parse(raw []byte) (root *yaml.Node, ok bool) {
 	}
 	r.reuse = false
 	r.lines = r.lines[:0]
-	d := &fastDoc{fastReader: r, src: string(raw)}
+	// The values share the input's memory instead of a copy of it (the
+	// input is kept for the output anyway): ParseWith's callers never
+	// change it afterwards.
+	d := &fastDoc{fastReader: r, src: unsafe.String(unsafe.SliceData(raw), len(raw))} //nolint:gosec // read-only input, see ParseWith
+
 	if !d.split() {
 		return nil, false
 	}

@@ -65,7 +65,7 @@ type Stream struct {
 // Parse splits data into documents and parses each of them once. A document
 // that is not valid YAML, whose content is not a mapping, or that holds a
 // key twice is an error that names the document, its line and its Helm
-// source file.
+// source file. As with ParseWith, data must not change afterwards.
 func Parse(data []byte) (*Stream, error) {
 	return ParseWith(data, Options{KeepNodes: true})
 }
@@ -79,7 +79,9 @@ type Options struct {
 	KeepNodes bool
 }
 
-// ParseWith is Parse with options. Documents are parsed on every core.
+// ParseWith is Parse with options. Documents are parsed on every core. The
+// strings of the objects and nodes may share data's memory: data must not
+// change afterwards.
 func ParseWith(data []byte, opts Options) (*Stream, error) {
 	s := &Stream{Raw: data}
 	chunks := Split(data)
