@@ -648,13 +648,14 @@ func (m *Model) match(b *bitsetBuilder, p *Policy, peers []peerMatcher) {
 }
 
 // candidates returns the classes of namespace ns that sel may match: when
-// sel requires a label to equal one of some values, the classes holding
-// one of them (classesByLabel), else every class of the namespace. Callers
-// still test each with sel.
+// sel requires labels to equal one of some values, the classes holding one
+// of them for the rarest such label (classesByLabel: a release's label is
+// on every pod of a namespace, an app's on a few), else every class of the
+// namespace. Callers still test each with sel.
 func (m *Model) candidates(ns string, sel labels.Selector) []int {
-	all := m.classesByNS[ns]
+	out := m.classesByNS[ns]
 	if sel == nil {
-		return all
+		return out
 	}
 	reqs, _ := sel.Requirements()
 	for _, r := range reqs {
@@ -663,18 +664,22 @@ func (m *Model) candidates(ns string, sel labels.Selector) []int {
 		default:
 			continue
 		}
-		vals := r.Values()
-		if len(vals) == 1 {
-			return m.classesByLabel[classLabel{ns, r.Key(), vals.UnsortedList()[0]}]
+		if vals := r.ValuesUnsorted(); len(vals) == 1 {
+			if l := m.classesByLabel[classLabel{ns, r.Key(), vals[0]}]; len(l) < len(out) {
+				out = l
+			}
+			continue
 		}
-		var out []int
-		for v := range vals {
+		var some []int
+		for v := range r.Values() { // a set: the values written may repeat
 			// A class holds one value per key: the lists are disjoint.
-			out = append(out, m.classesByLabel[classLabel{ns, r.Key(), v}]...)
+			some = append(some, m.classesByLabel[classLabel{ns, r.Key(), v}]...)
 		}
-		return out
+		if len(some) < len(out) {
+			out = some
+		}
 	}
-	return all
+	return out
 }
 
 // assumePodAddresses gives the pods of the input (and the virtual ones) an
