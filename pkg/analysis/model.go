@@ -121,6 +121,11 @@ type Endpoint struct {
 
 	class int // -1: not analysed (hostNetwork, any)
 	order int // position in Model.Endpoints, which is sorted
+	// rank is the order of the first endpoint that endpointLess does not
+	// tell apart from this one (same kind, namespace, name and ID: objects
+	// of the input given twice): sorting by rank, stably, is sorting with
+	// endpointLess, in integers.
+	rank int
 }
 
 // AnyEndpoint is the wildcard end of a flow.
@@ -533,7 +538,10 @@ func (m *Model) buildClasses() {
 	byKey := map[string]*class{}
 	groups := map[string]*addrGroup{}
 	for i, e := range m.Endpoints {
-		e.class, e.order = -1, i
+		e.class, e.order, e.rank = -1, i, i
+		if i > 0 && !endpointLess(m.Endpoints[i-1], e) {
+			e.rank = m.Endpoints[i-1].rank
+		}
 		if e.HostNetwork {
 			continue
 		}
