@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 )
@@ -55,7 +56,7 @@ func (m *Model) Selecting(e *Endpoint, dir Direction) []*Policy {
 func (m *Model) Selected(p *Policy) []*Endpoint {
 	var out []*Endpoint
 	p.selects.each(func(ci int) { out = append(out, m.classes[ci].endpoints...) })
-	sortByOrder(out)
+	sortByRank(out)
 	return out
 }
 
@@ -72,7 +73,7 @@ func (m *Model) Peers(r *Rule) []*Endpoint {
 		// Only the matched classes, a word of the bitset at a time.
 		r.matched.each(func(i int) { out = append(out, m.classes[i].endpoints...) })
 	}
-	sortByOrder(out)
+	sortByRank(out)
 	return out
 }
 
@@ -219,21 +220,21 @@ func (m *Model) Flows() []Flow {
 			out = append(out, f)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
+	slices.SortStableFunc(out, func(a, b Flow) int {
 		if a.From != b.From {
-			return flowEndLess(a.From, b.From)
+			return cmp.Compare(flowEndRank(a.From), flowEndRank(b.From))
 		}
-		return flowEndLess(a.To, b.To)
+		return cmp.Compare(flowEndRank(a.To), flowEndRank(b.To))
 	})
 	return out
 }
 
-func flowEndLess(a, b *Endpoint) bool {
-	if a.Kind == Any || b.Kind == Any {
-		return a.Kind == Any && b.Kind != Any
+// flowEndRank sorts the ends of flows: any first, then as endpointLess.
+func flowEndRank(e *Endpoint) int {
+	if e.Kind == Any {
+		return -1
 	}
-	return endpointLess(a, b)
+	return e.rank
 }
 
 func wildcardIngress(c *class, e *Endpoint) (Flow, bool) {

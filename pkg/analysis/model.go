@@ -121,6 +121,11 @@ type Endpoint struct {
 
 	class int // -1: not analysed (hostNetwork, any)
 	order int // position in Model.Endpoints, which is sorted
+	// rank is the order of the first endpoint that endpointLess does not
+	// tell apart from this one (same kind, namespace, name and ID: objects
+	// of the input given twice): sorting by rank, stably, is sorting with
+	// endpointLess, in integers.
+	rank int
 }
 
 // AnyEndpoint is the wildcard end of a flow.
@@ -533,7 +538,10 @@ func (m *Model) buildClasses() {
 	byKey := map[string]*class{}
 	groups := map[string]*addrGroup{}
 	for i, e := range m.Endpoints {
-		e.class, e.order = -1, i
+		e.class, e.order, e.rank = -1, i, i
+		if i > 0 && !endpointLess(m.Endpoints[i-1], e) {
+			e.rank = m.Endpoints[i-1].rank
+		}
 		if e.HostNetwork {
 			continue
 		}
@@ -648,13 +656,14 @@ func (m *Model) match(b *bitsetBuilder, p *Policy, peers []peerMatcher) {
 }
 
 // candidates returns the classes of namespace ns that sel may match: when
-// sel requires a label to equal one of some values, the classes holding
-// one of them (classesByLabel), else every class of the namespace. Callers
-// still test each with sel.
+// sel requires labels to equal one of some values, the classes holding one
+// of them for the rarest such label (classesByLabel: a release's label is
+// on every pod of a namespace, an app's on a few), else every class of the
+// namespace. Callers still test each with sel.
 func (m *Model) candidates(ns string, sel labels.Selector) []int {
-	all := m.classesByNS[ns]
+	out := m.classesByNS[ns]
 	if sel == nil {
-		return all
+		return out
 	}
 	reqs, _ := sel.Requirements()
 	for _, r := range reqs {
@@ -663,18 +672,22 @@ func (m *Model) candidates(ns string, sel labels.Selector) []int {
 		default:
 			continue
 		}
-		vals := r.Values()
-		if len(vals) == 1 {
-			return m.classesByLabel[classLabel{ns, r.Key(), vals.UnsortedList()[0]}]
+		if vals := r.ValuesUnsorted(); len(vals) == 1 {
+			if l := m.classesByLabel[classLabel{ns, r.Key(), vals[0]}]; len(l) < len(out) {
+				out = l
+			}
+			continue
 		}
-		var out []int
-		for v := range vals {
+		var some []int
+		for v := range r.Values() { // a set: the values written may repeat
 			// A class holds one value per key: the lists are disjoint.
-			out = append(out, m.classesByLabel[classLabel{ns, r.Key(), v}]...)
+			some = append(some, m.classesByLabel[classLabel{ns, r.Key(), v}]...)
 		}
-		return out
+		if len(some) < len(out) {
+			out = some
+		}
 	}
-	return all
+	return out
 }
 
 // assumePodAddresses gives the pods of the input (and the virtual ones) an

@@ -172,3 +172,35 @@ func TestPodSets(t *testing.T) {
 	}
 	assert.Greater(t, rules, 30)
 }
+
+// TestDuplicateEndpointsOrder: endpoints that sort alike (an object given
+// twice) keep the order the classes gather them in, as a stable sort by
+// endpoint name would: the pods of the class met first come first.
+func TestDuplicateEndpointsOrder(t *testing.T) {
+	deployment := func(name, app string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: shop}\nspec:\n  selector: {matchLabels: {app: " + app + "}}\n  template:\n    metadata: {labels: {app: " + app + ", tier: back}}\n    spec: {containers: [{name: x}]}"
+	}
+	m := analysis.New(objects(t,
+		deployment("api", "b"), deployment("api", "a"), deployment("api", "c"), deployment("aaa", "c"),
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec: {podSelector: {matchLabels: {tier: back}}, ingress: [{from: [{podSelector: {matchLabels: {tier: back}}}]}]}",
+	), analysis.Options{})
+	// Classes: c (aaa, and the third api), b, a.
+	want := []string{"aaa c", "api c", "api b", "api a"}
+	p := m.Policies[0]
+	for _, list := range [][]*analysis.Endpoint{m.Selected(p), m.Peers(p.IngressRules[0]), m.SelectedPods(p).List()} {
+		var got []string
+		for _, e := range list {
+			if e.Kind == analysis.Workload {
+				got = append(got, e.Name+" "+e.Labels["app"])
+			}
+		}
+		assert.Equal(t, want, got)
+	}
+	var got []string
+	for _, f := range m.Flows() {
+		if f.From.Kind == analysis.Workload && f.To.Kind == analysis.Workload && f.To.Name == "aaa" {
+			got = append(got, f.From.Name+" "+f.From.Labels["app"])
+		}
+	}
+	assert.Equal(t, want, got)
+}

@@ -59,16 +59,16 @@ func (s PodSet) Empty() bool {
 	return true
 }
 
-// List returns the pods of the set, in model order (sorted like
-// Model.Endpoints).
+// List returns the pods of the set, sorted like Model.Endpoints (and as
+// Peers and Selected sort them).
 func (s PodSet) List() []*Endpoint {
 	var out []*Endpoint
 	s.each(func(c *class) { out = append(out, c.endpoints...) })
-	sortByOrder(out)
+	sortByRank(out)
 	return out
 }
 
-// First returns the first pod of the set, in model order, that es holds
+// First returns the first pod of the set, in List's order, that es holds
 // (nil: no endpoint); nil when none. It looks at the classes the two share
 // only.
 func (s PodSet) First(es *EndpointSet) *Endpoint {
@@ -81,10 +81,11 @@ func (s PodSet) First(es *EndpointSet) *Endpoint {
 			return
 		}
 		// A class's endpoints are in model order: its first member of es is
-		// its earliest.
+		// its earliest. List sorts stably by rank what it gathers class by
+		// class: rank, then class, is its order.
 		for _, e := range c.endpoints {
 			if es.members.has(e.order) {
-				if best == nil || e.order < best.order {
+				if best == nil || e.rank < best.rank || (e.rank == best.rank && e.class < best.class) {
 					best = e
 				}
 				return
@@ -133,7 +134,7 @@ func (es *EndpointSet) Add(e *Endpoint) {
 	es.members.set(e.order)
 }
 
-// sortByOrder sorts endpoints in model order.
-func sortByOrder(es []*Endpoint) {
-	slices.SortFunc(es, func(a, b *Endpoint) int { return a.order - b.order })
+// sortByRank sorts endpoints stably with endpointLess.
+func sortByRank(es []*Endpoint) {
+	slices.SortStableFunc(es, func(a, b *Endpoint) int { return a.rank - b.rank })
 }

@@ -677,7 +677,8 @@ func (c *checker) servicesOf(e *analysis.Endpoint) []*service.Service {
 		c.services = map[*analysis.Endpoint][]*service.Service{}
 		// The workloads by namespace and label: a Service selects pods of its
 		// own namespace that carry each label of its selector, so it looks
-		// only at those with one of them.
+		// only at those with the rarest of them (a release's label is on
+		// every pod of the namespace, an app's on a few).
 		type nsLabel struct{ ns, key, value string }
 		byLabel := map[nsLabel][]*analysis.Endpoint{}
 		for _, w := range c.m.Endpoints {
@@ -694,13 +695,14 @@ func (c *checker) servicesOf(e *analysis.Endpoint) []*service.Service {
 			if len(s.Selector) == 0 {
 				continue // selects nothing
 			}
-			key := ""
-			for k := range s.Selector {
-				if key == "" || k < key {
-					key = k
+			var cands []*analysis.Endpoint
+			first := true
+			for k, v := range s.Selector {
+				if ws := byLabel[nsLabel{s.Namespace, k, v}]; first || len(ws) < len(cands) {
+					cands, first = ws, false
 				}
 			}
-			for _, w := range byLabel[nsLabel{s.Namespace, key, s.Selector[key]}] {
+			for _, w := range cands {
 				if s.Selects(*w.Workload) {
 					c.services[w] = append(c.services[w], s)
 				}
