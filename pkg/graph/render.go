@@ -133,7 +133,15 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 		}
 	}
 	names := policyNames(subjects)
-	var out []policy.Generated
+	n := 0
+	for _, pair := range subjects {
+		for _, s := range pair {
+			if s != nil {
+				n++
+			}
+		}
+	}
+	out := make([]policy.Generated, 0, n)
 	for _, k := range order {
 		for dir, s := range subjects[k] {
 			if s == nil {
