@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"encoding/binary"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,19 +21,29 @@ func Encode(g policy.Generated) *yaml.Node { return NewEncoder().Encode(g) }
 
 // Encoder encodes the policies of one run. A scalar value that recurs
 // (namespaces, labels, addresses, ports) is one node for every tree it
-// encodes, as are the keys and the fixed values (kinds, protocols, policy
-// types) for every tree: the trees are read, never edited.
+// encodes, and so is a subtree that recurs (a rule, peer, selector or port,
+// the labels, the policy types), as are the keys and the fixed values
+// (kinds, protocols, policy types) for every tree: the trees are read, never
+// edited. Only a policy's name, annotations and reason are its own.
 type Encoder struct {
 	values map[string]*yaml.Node
 	ints   map[int32]*yaml.Node
-	// The values the counting pass of the policy being encoded met first.
+	// trees are the shared subtrees (rules, peers, selectors, ports, labels,
+	// policy types) by their key.
+	trees map[string]*yaml.Node
+	// The values and subtrees the counting pass of the policy being encoded
+	// met first.
 	newValues map[string]bool
 	newInts   map[int32]bool
+	newTrees  map[string]bool
+	// keys holds the keys of the subtrees being looked up.
+	keys []byte
 }
 
 // NewEncoder returns an encoder with no values yet.
 func NewEncoder() *Encoder {
-	return &Encoder{values: map[string]*yaml.Node{}, ints: map[int32]*yaml.Node{}, newValues: map[string]bool{}, newInts: map[int32]bool{}}
+	return &Encoder{values: map[string]*yaml.Node{}, ints: map[int32]*yaml.Node{}, trees: map[string]*yaml.Node{},
+		newValues: map[string]bool{}, newInts: map[int32]bool{}, newTrees: map[string]bool{}}
 }
 
 // Encode returns the YAML node of a generated policy, as Encode does.
@@ -43,6 +54,7 @@ func NewEncoder() *Encoder {
 func (e *Encoder) Encode(g policy.Generated) *yaml.Node {
 	clear(e.newValues)
 	clear(e.newInts)
+	clear(e.newTrees)
 	count := builder{enc: e, counting: true}
 	count.policy(&g.Policy)
 	b := builder{enc: e, nodes: make([]yaml.Node, count.n), ptrs: make([]*yaml.Node, count.p)}
@@ -122,6 +134,102 @@ func (b *builder) str(s string) *yaml.Node {
 	return n
 }
 
+// once returns the encoder's subtree of the key written to keys from start
+// on, built by build the first time the key is met (keys is cut back to
+// start).
+func (b *builder) once(start int, build func() *yaml.Node) *yaml.Node {
+	if n := b.enc.trees[string(b.enc.keys[start:])]; n != nil {
+		b.enc.keys = b.enc.keys[:start]
+		return n
+	}
+	key := string(b.enc.keys[start:])
+	b.enc.keys = b.enc.keys[:start]
+	if b.counting {
+		if b.enc.newTrees[key] {
+			return &b.scratch
+		}
+		b.enc.newTrees[key] = true
+		return build()
+	}
+	n := build()
+	b.enc.trees[key] = n
+	return n
+}
+
+// appendString appends s with its length, so that keys are unambiguous.
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// appendLabelsKey appends labels in key order.
+func appendLabelsKey(b []byte, m map[string]string) []byte {
+	var small [8]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		b = appendString(appendString(b, k), m[k])
+	}
+	return b
+}
+
+func appendSelectorKey(b []byte, s *metav1.LabelSelector) []byte {
+	b = appendLabelsKey(append(b, 'S'), s.MatchLabels)
+	b = binary.AppendUvarint(b, uint64(len(s.MatchExpressions)))
+	for _, e := range s.MatchExpressions {
+		b = appendString(appendString(b, e.Key), string(e.Operator))
+		b = binary.AppendUvarint(b, uint64(len(e.Values)))
+		for _, v := range e.Values {
+			b = appendString(b, v)
+		}
+	}
+	return b
+}
+
+func appendPeerKey(b []byte, p *networkingv1.NetworkPolicyPeer) []byte {
+	b = append(b, 'P')
+	for _, s := range []*metav1.LabelSelector{p.NamespaceSelector, p.PodSelector} {
+		if s == nil {
+			b = append(b, '-')
+		} else {
+			b = appendSelectorKey(b, s)
+		}
+	}
+	if p.IPBlock == nil {
+		return append(b, '-')
+	}
+	b = appendString(append(b, 'B'), p.IPBlock.CIDR)
+	b = binary.AppendUvarint(b, uint64(len(p.IPBlock.Except)))
+	for _, e := range p.IPBlock.Except {
+		b = appendString(b, e)
+	}
+	return b
+}
+
+func appendPortKey(b []byte, p *networkingv1.NetworkPolicyPort) []byte {
+	b = append(b, 'p')
+	if p.Protocol == nil {
+		b = append(b, '-')
+	} else {
+		b = appendString(append(b, '+'), string(*p.Protocol))
+	}
+	switch {
+	case p.Port == nil:
+		b = append(b, '-')
+	case p.Port.Type == intstr.Int:
+		b = binary.AppendVarint(append(b, 'i'), int64(p.Port.IntVal))
+	default:
+		b = appendString(append(b, 's'), p.Port.StrVal)
+	}
+	if p.EndPort == nil {
+		return append(b, '-')
+	}
+	return binary.AppendVarint(append(b, '+'), int64(*p.EndPort))
+}
+
 // value is a string scalar shared by every tree of the encoder.
 func (b *builder) value(s string) *yaml.Node {
 	if n := shared[s]; n != nil {
@@ -197,7 +305,9 @@ func (b *builder) objectMeta(m *metav1.ObjectMeta) *yaml.Node {
 		b.add(n, b.str("namespace"), b.value(m.Namespace))
 	}
 	if len(m.Labels) > 0 {
-		b.add(n, b.str("labels"), b.stringMap(m.Labels, 0))
+		start := len(b.enc.keys)
+		b.enc.keys = appendLabelsKey(append(b.enc.keys, 'L'), m.Labels)
+		b.add(n, b.str("labels"), b.once(start, func() *yaml.Node { return b.stringMap(m.Labels, 0) }))
 	}
 	if len(m.Annotations) > 0 {
 		// Room for WithHash's annotation.
@@ -216,11 +326,19 @@ func (b *builder) spec(s *networkingv1.NetworkPolicySpec) *yaml.Node {
 	n := b.mapping(pairs)
 	b.add(n, b.str("podSelector"), b.selector(&s.PodSelector))
 	if len(s.PolicyTypes) > 0 {
-		types := b.seq(len(s.PolicyTypes))
+		start := len(b.enc.keys)
+		k := binary.AppendUvarint(append(b.enc.keys, 'T'), uint64(len(s.PolicyTypes)))
 		for _, t := range s.PolicyTypes {
-			b.add(types, b.str(string(t)))
+			k = appendString(k, string(t))
 		}
-		b.add(n, b.str("policyTypes"), types)
+		b.enc.keys = k
+		b.add(n, b.str("policyTypes"), b.once(start, func() *yaml.Node {
+			types := b.seq(len(s.PolicyTypes))
+			for _, t := range s.PolicyTypes {
+				b.add(types, b.str(string(t)))
+			}
+			return types
+		}))
 	}
 	if len(s.Ingress) > 0 {
 		rules := b.seq(len(s.Ingress))
@@ -239,7 +357,23 @@ func (b *builder) spec(s *networkingv1.NetworkPolicySpec) *yaml.Node {
 	return n
 }
 
+// rule is a rule's tree, shared with the equal rules of other policies.
 func (b *builder) rule(peerKey string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) *yaml.Node {
+	start := len(b.enc.keys)
+	k := appendString(append(b.enc.keys, 'R'), peerKey)
+	k = binary.AppendUvarint(k, uint64(len(peers)))
+	for i := range peers {
+		k = appendPeerKey(k, &peers[i])
+	}
+	k = binary.AppendUvarint(k, uint64(len(ports)))
+	for i := range ports {
+		k = appendPortKey(k, &ports[i])
+	}
+	b.enc.keys = k
+	return b.once(start, func() *yaml.Node { return b.ruleTree(peerKey, peers, ports) })
+}
+
+func (b *builder) ruleTree(peerKey string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) *yaml.Node {
 	pairs := 0
 	if len(peers) > 0 {
 		pairs++
@@ -265,7 +399,14 @@ func (b *builder) rule(peerKey string, peers []networkingv1.NetworkPolicyPeer, p
 	return n
 }
 
+// peer is a peer's tree, shared with the equal peers of other rules.
 func (b *builder) peer(p *networkingv1.NetworkPolicyPeer) *yaml.Node {
+	start := len(b.enc.keys)
+	b.enc.keys = appendPeerKey(b.enc.keys, p)
+	return b.once(start, func() *yaml.Node { return b.peerTree(p) })
+}
+
+func (b *builder) peerTree(p *networkingv1.NetworkPolicyPeer) *yaml.Node {
 	pairs := 0
 	for _, set := range []bool{p.NamespaceSelector != nil, p.PodSelector != nil, p.IPBlock != nil} {
 		if set {
@@ -294,7 +435,14 @@ func (b *builder) peer(p *networkingv1.NetworkPolicyPeer) *yaml.Node {
 	return n
 }
 
+// port is a port's tree, shared with the equal ports of other rules.
 func (b *builder) port(p *networkingv1.NetworkPolicyPort) *yaml.Node {
+	start := len(b.enc.keys)
+	b.enc.keys = appendPortKey(b.enc.keys, p)
+	return b.once(start, func() *yaml.Node { return b.portTree(p) })
+}
+
+func (b *builder) portTree(p *networkingv1.NetworkPolicyPort) *yaml.Node {
 	pairs := 0
 	for _, set := range []bool{p.Protocol != nil, p.Port != nil, p.EndPort != nil} {
 		if set {
@@ -318,7 +466,15 @@ func (b *builder) port(p *networkingv1.NetworkPolicyPort) *yaml.Node {
 	return n
 }
 
+// selector is a label selector's tree, shared with the equal selectors of
+// other policies and peers.
 func (b *builder) selector(s *metav1.LabelSelector) *yaml.Node {
+	start := len(b.enc.keys)
+	b.enc.keys = appendSelectorKey(b.enc.keys, s)
+	return b.once(start, func() *yaml.Node { return b.selectorTree(s) })
+}
+
+func (b *builder) selectorTree(s *metav1.LabelSelector) *yaml.Node {
 	pairs := 0
 	if len(s.MatchLabels) > 0 {
 		pairs++
