@@ -92,6 +92,9 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 		return pair[dir]
 	}
 	var key []byte // the key of a peer, reused
+	// Equal peers are built once: the rules of every policy that hold one
+	// share its selectors (the policies are read, not edited).
+	built := map[string]networkingv1.NetworkPolicyPeer{}
 	add := func(s *subject, peer peerSpec, e Edge) {
 		ports, reason := e.Ports, e.Reason
 		if e.Source != "" {
@@ -109,10 +112,15 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 			r = &ruleAcc{ports: ports, peers: map[string]networkingv1.NetworkPolicyPeer{}}
 			s.rules[pk] = r
 		}
-		// A peer is built (its selectors copied) only the first time.
 		key = peer.appendKey(key[:0])
 		if _, seen := r.peers[string(key)]; !seen {
-			r.peers[string(key)] = peer.build()
+			p, ok := built[string(key)]
+			k := string(key)
+			if !ok {
+				p = peer.build()
+				built[k] = p
+			}
+			r.peers[k] = p
 		}
 		s.reasons[reason] = true
 	}
