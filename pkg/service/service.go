@@ -139,12 +139,12 @@ func Prepare(o *manifest.Object) {
 // Service of its namespace: each Service is filed under one of its selector
 // labels, and a workload only meets the Services filed under its own labels.
 type Index struct {
-	byLabel map[string][]*Service // "ns\x00key=value" of a selector entry
+	byLabel map[podLabel][]*Service // a selector entry, in its namespace
 }
 
 // NewIndex indexes services (Services without a selector select nothing).
 func NewIndex(services []Service) Index {
-	ix := Index{byLabel: map[string][]*Service{}}
+	ix := Index{byLabel: map[podLabel][]*Service{}}
 	for i := range services {
 		s := &services[i]
 		if len(s.Selector) == 0 {
@@ -157,7 +157,8 @@ func NewIndex(services []Service) Index {
 				key = k
 			}
 		}
-		ix.byLabel[s.Namespace+"\x00"+key+"="+s.Selector[key]] = append(ix.byLabel[s.Namespace+"\x00"+key+"="+s.Selector[key]], s)
+		l := podLabel{s.Namespace, key, s.Selector[key]}
+		ix.byLabel[l] = append(ix.byLabel[l], s)
 	}
 	return ix
 }
@@ -167,7 +168,7 @@ func NewIndex(services []Service) Index {
 func (ix Index) Selecting(w workload.Workload) []*Service {
 	var out []*Service
 	for k, v := range w.PodLabels {
-		for _, s := range ix.byLabel[w.Namespace+"\x00"+k+"="+v] {
+		for _, s := range ix.byLabel[podLabel{w.Namespace, k, v}] {
 			if s.Selects(w) {
 				out = append(out, s)
 			}
@@ -186,6 +187,7 @@ type Pods struct {
 	selected map[*Service][]*workload.Workload
 }
 
+// podLabel is a label of pods (or a selector entry) in a namespace.
 type podLabel struct{ namespace, key, value string }
 
 // NewPods indexes workloads.
