@@ -84,6 +84,18 @@ type Input struct {
 func Read(spec *v1alpha1.Spec, objs []manifest.Object) (Input, framework.Results) {
 	set, rs := scope.Find(spec, objs)
 	in := Input{Spec: spec, Set: set, Objects: objs}
+	// The objects read when parsed say how many there are at least.
+	workloads, services := 0, 0
+	for _, o := range objs {
+		switch o.Prepared.(type) {
+		case *workload.Workload:
+			workloads++
+		case *service.Service:
+			services++
+		}
+	}
+	in.Workloads = make([]workload.Workload, 0, workloads)
+	in.Services = make([]service.Service, 0, services)
 	extra := workload.ConfigKinds(spec.WorkloadKinds)
 	for _, o := range objs {
 		if o.LocalConfig() || o.ManagedByTierwall() {
