@@ -159,7 +159,9 @@ type reader struct {
 	services map[string][]*service.Service // ns -> Services
 	byNS     map[string][]*workload.Workload
 	sas      map[string]manifest.Object // ns/name
-	// saNamespaces are the namespaces of the ServiceAccounts of each name.
+	// saNamespaces are the namespaces of the ServiceAccounts of each name,
+	// sorted (a workload of the unnamed release namespace may match more
+	// than one: the first is taken, whatever the input order).
 	saNamespaces map[string][]string
 	// workloads are the input's workloads, and bySA those of each
 	// ServiceAccount name, in input order.
@@ -204,6 +206,9 @@ func Derive(in Input) Output {
 				r.sas[ns+"/"+o.Name] = o
 			}
 		}
+	}
+	for _, nss := range r.saNamespaces {
+		sort.Strings(nss)
 	}
 	inf := in.Spec.Inference
 	r.out.Classes = r.classes()
