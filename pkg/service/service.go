@@ -179,31 +179,38 @@ func (ix Index) Selecting(w workload.Workload) []*Service {
 }
 
 // Pods finds the workloads a Service selects without trying every workload
-// of its namespace: each workload is filed under each of its pod labels,
-// and a Service only meets the workloads filed under its rarest selector
-// label. What a Service selects is found once.
+// of its namespace: workloads are filed under their labels of each key a
+// selector names (filed the first time a selector names it), and a Service
+// only meets the workloads filed under its rarest selector label. What a
+// Service selects is found once.
 type Pods struct {
+	ws       []*workload.Workload
 	byLabel  map[podLabel][]*workload.Workload
+	filed    map[string]bool // the label keys filed
 	selected map[*Service][]*workload.Workload
 }
 
 // podLabel is a label of pods (or a selector entry) in a namespace.
 type podLabel struct{ namespace, key, value string }
 
-// NewPods indexes workloads.
+// NewPods indexes workloads (the slice is kept).
 func NewPods(ws []*workload.Workload) *Pods {
-	p := &Pods{byLabel: map[podLabel][]*workload.Workload{}, selected: map[*Service][]*workload.Workload{}}
-	for _, w := range ws {
-		for k, v := range w.PodLabels {
-			l := podLabel{w.Namespace, k, v}
+	return &Pods{ws: ws, byLabel: map[podLabel][]*workload.Workload{}, filed: map[string]bool{}, selected: map[*Service][]*workload.Workload{}}
+}
+
+// file files the workloads under their labels of key.
+func (p *Pods) file(key string) {
+	p.filed[key] = true
+	for _, w := range p.ws {
+		if v, ok := w.PodLabels[key]; ok {
+			l := podLabel{w.Namespace, key, v}
 			p.byLabel[l] = append(p.byLabel[l], w)
 		}
 	}
-	return p
 }
 
-// Selected returns the indexed workloads that s selects, in the order they
-// were indexed. The slice is shared: callers read it.
+// Selected returns the workloads that s selects, in the order NewPods was
+// given them. The slice is shared: callers read it.
 func (p *Pods) Selected(s *Service) []*workload.Workload {
 	if len(s.Selector) == 0 {
 		return nil
@@ -214,6 +221,9 @@ func (p *Pods) Selected(s *Service) []*workload.Workload {
 	var fewest []*workload.Workload
 	first := true
 	for k, v := range s.Selector {
+		if !p.filed[k] {
+			p.file(k)
+		}
 		if ws := p.byLabel[podLabel{s.Namespace, k, v}]; first || len(ws) < len(fewest) {
 			fewest, first = ws, false
 		}
