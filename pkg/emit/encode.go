@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"encoding/binary"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,142 +21,208 @@ func Encode(g policy.Generated) *yaml.Node { return NewEncoder().Encode(g) }
 
 // Encoder encodes the policies of one run. A scalar value that recurs
 // (namespaces, labels, addresses, ports) is one node for every tree it
-// encodes, as are the keys and the fixed values (kinds, protocols, policy
-// types) for every tree: the trees are read, never edited.
+// encodes, and so is a subtree that recurs (a rule, peer, selector or port,
+// the labels, the policy types), as are the keys and the fixed values
+// (kinds, protocols, policy types) for every tree: the trees are read, never
+// edited. Only a policy's name, annotations and reason are its own. The
+// nodes and content slots of the trees are taken from blocks, a few
+// allocations for thousands of nodes.
 type Encoder struct {
 	values map[string]*yaml.Node
 	ints   map[int32]*yaml.Node
-	// The values the counting pass of the policy being encoded met first.
-	newValues map[string]bool
-	newInts   map[int32]bool
+	// trees are the shared subtrees (rules, peers, selectors, ports, labels,
+	// policy types) by their key.
+	trees map[string]*yaml.Node
+	// keys holds the keys of the subtrees being looked up.
+	keys []byte
+	// nodes and slots are what is left of the current blocks.
+	nodes []yaml.Node
+	slots []*yaml.Node
+	// block is the size of the next block of nodes (doubled up to
+	// maxBlock).
+	block int
 }
+
+// The first and the largest block of nodes; blocks of content slots hold
+// four times as many.
+const (
+	minBlock = 32
+	maxBlock = 4096
+)
 
 // NewEncoder returns an encoder with no values yet.
 func NewEncoder() *Encoder {
-	return &Encoder{values: map[string]*yaml.Node{}, ints: map[int32]*yaml.Node{}, newValues: map[string]bool{}, newInts: map[int32]bool{}}
+	return &Encoder{values: map[string]*yaml.Node{}, ints: map[int32]*yaml.Node{}, trees: map[string]*yaml.Node{}, block: minBlock}
 }
 
 // Encode returns the YAML node of a generated policy, as Encode does.
-//
-// The tree is built twice by the same code: a first pass counts its new
-// nodes and its content slots, the second takes them from one block of
-// each, so that a policy's hundred nodes cost two allocations.
 func (e *Encoder) Encode(g policy.Generated) *yaml.Node {
-	clear(e.newValues)
-	clear(e.newInts)
-	count := builder{enc: e, counting: true}
-	count.policy(&g.Policy)
-	b := builder{enc: e, nodes: make([]yaml.Node, count.n), ptrs: make([]*yaml.Node, count.p)}
-	return b.policy(&g.Policy)
+	return e.policy(&g.Policy)
 }
 
-// builder builds one policy's tree from preallocated blocks of nodes and of
-// content slots, or, counting, only counts them.
-type builder struct {
-	enc      *Encoder
-	counting bool
-	n, p     int
-	scratch  yaml.Node
-	nodes    []yaml.Node
-	ptrs     []*yaml.Node
-}
-
-// node is a fresh node of the block (a throwaway one when counting).
-func (b *builder) node(kind yaml.Kind, tag, value string) *yaml.Node {
-	if b.counting {
-		b.n++
-		return &b.scratch
+// node is a fresh node of the block.
+func (e *Encoder) node(kind yaml.Kind, tag, value string) *yaml.Node {
+	if len(e.nodes) == 0 {
+		e.nodes = make([]yaml.Node, e.block)
+		e.block = min(2*e.block, maxBlock)
 	}
-	if len(b.nodes) == 0 {
-		b.nodes = make([]yaml.Node, 1)
-	}
-	n := &b.nodes[0]
-	b.nodes = b.nodes[1:]
+	n := &e.nodes[0]
+	e.nodes = e.nodes[1:]
 	n.Kind, n.Tag, n.Value = kind, tag, value
 	return n
 }
 
-// collection is a mapping or sequence node with room for size children;
-// add fills it.
-func (b *builder) collection(kind yaml.Kind, tag string, size int) *yaml.Node {
-	n := b.node(kind, tag, "")
-	if b.counting {
-		b.p += size
-		return n
-	}
+// collection is a mapping or sequence node with room for size children,
+// and none more (an append to it never writes into another's slots); add
+// fills it.
+func (e *Encoder) collection(kind yaml.Kind, tag string, size int) *yaml.Node {
+	n := e.node(kind, tag, "")
 	if size == 0 {
 		return n
 	}
-	if len(b.ptrs) < size {
-		b.ptrs = make([]*yaml.Node, size)
+	if len(e.slots) < size {
+		e.slots = make([]*yaml.Node, max(size, 4*e.block))
 	}
-	n.Content = b.ptrs[:0:size]
-	b.ptrs = b.ptrs[size:]
+	n.Content = e.slots[:0:size]
+	e.slots = e.slots[size:]
 	return n
 }
 
-func (b *builder) mapping(pairs int) *yaml.Node {
-	return b.collection(yaml.MappingNode, "!!map", 2*pairs)
+func (e *Encoder) mapping(pairs int) *yaml.Node {
+	return e.collection(yaml.MappingNode, "!!map", 2*pairs)
 }
 
-func (b *builder) seq(items int) *yaml.Node {
-	return b.collection(yaml.SequenceNode, "!!seq", items)
+func (e *Encoder) seq(items int) *yaml.Node {
+	return e.collection(yaml.SequenceNode, "!!seq", items)
 }
 
 // add appends children to a collection.
-func (b *builder) add(n *yaml.Node, children ...*yaml.Node) {
-	if !b.counting {
-		n.Content = append(n.Content, children...)
-	}
+func (e *Encoder) add(n *yaml.Node, children ...*yaml.Node) {
+	n.Content = append(n.Content, children...)
 }
 
 // str is a string scalar as str makes it, the shared one for a recurring
 // string.
-func (b *builder) str(s string) *yaml.Node {
+func (e *Encoder) str(s string) *yaml.Node {
 	if n := shared[s]; n != nil {
 		return n
 	}
-	n := b.node(yaml.ScalarNode, "!!str", s)
+	n := e.node(yaml.ScalarNode, "!!str", s)
 	if NeedsQuotes(s) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
 }
 
+// once returns the encoder's subtree of the key written to keys from start
+// on, built by build the first time the key is met (keys is cut back to
+// start).
+func (e *Encoder) once(start int, build func() *yaml.Node) *yaml.Node {
+	if n := e.trees[string(e.keys[start:])]; n != nil {
+		e.keys = e.keys[:start]
+		return n
+	}
+	key := string(e.keys[start:])
+	e.keys = e.keys[:start]
+	n := build()
+	e.trees[key] = n
+	return n
+}
+
+// appendString appends s with its length, so that keys are unambiguous.
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// appendLabelsKey appends labels in key order.
+func appendLabelsKey(b []byte, m map[string]string) []byte {
+	var small [8]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		b = appendString(appendString(b, k), m[k])
+	}
+	return b
+}
+
+func appendSelectorKey(b []byte, s *metav1.LabelSelector) []byte {
+	b = appendLabelsKey(append(b, 'S'), s.MatchLabels)
+	b = binary.AppendUvarint(b, uint64(len(s.MatchExpressions)))
+	for _, e := range s.MatchExpressions {
+		b = appendString(appendString(b, e.Key), string(e.Operator))
+		b = binary.AppendUvarint(b, uint64(len(e.Values)))
+		for _, v := range e.Values {
+			b = appendString(b, v)
+		}
+	}
+	return b
+}
+
+func appendPeerKey(b []byte, p *networkingv1.NetworkPolicyPeer) []byte {
+	b = append(b, 'P')
+	for _, s := range []*metav1.LabelSelector{p.NamespaceSelector, p.PodSelector} {
+		if s == nil {
+			b = append(b, '-')
+		} else {
+			b = appendSelectorKey(b, s)
+		}
+	}
+	if p.IPBlock == nil {
+		return append(b, '-')
+	}
+	b = appendString(append(b, 'B'), p.IPBlock.CIDR)
+	b = binary.AppendUvarint(b, uint64(len(p.IPBlock.Except)))
+	for _, e := range p.IPBlock.Except {
+		b = appendString(b, e)
+	}
+	return b
+}
+
+func appendPortKey(b []byte, p *networkingv1.NetworkPolicyPort) []byte {
+	b = append(b, 'p')
+	if p.Protocol == nil {
+		b = append(b, '-')
+	} else {
+		b = appendString(append(b, '+'), string(*p.Protocol))
+	}
+	switch {
+	case p.Port == nil:
+		b = append(b, '-')
+	case p.Port.Type == intstr.Int:
+		b = binary.AppendVarint(append(b, 'i'), int64(p.Port.IntVal))
+	default:
+		b = appendString(append(b, 's'), p.Port.StrVal)
+	}
+	if p.EndPort == nil {
+		return append(b, '-')
+	}
+	return binary.AppendVarint(append(b, '+'), int64(*p.EndPort))
+}
+
 // value is a string scalar shared by every tree of the encoder.
-func (b *builder) value(s string) *yaml.Node {
+func (e *Encoder) value(s string) *yaml.Node {
 	if n := shared[s]; n != nil {
 		return n
 	}
-	if n := b.enc.values[s]; n != nil {
+	if n := e.values[s]; n != nil {
 		return n
 	}
-	if b.counting {
-		if !b.enc.newValues[s] {
-			b.enc.newValues[s] = true
-			b.n++
-		}
-		return &b.scratch
-	}
-	n := b.str(s)
-	b.enc.values[s] = n
+	n := e.str(s)
+	e.values[s] = n
 	return n
 }
 
 // integer is an integer scalar shared by every tree of the encoder.
-func (b *builder) integer(v int32) *yaml.Node {
-	if n := b.enc.ints[v]; n != nil {
+func (e *Encoder) integer(v int32) *yaml.Node {
+	if n := e.ints[v]; n != nil {
 		return n
 	}
-	if b.counting {
-		if !b.enc.newInts[v] {
-			b.enc.newInts[v] = true
-			b.n++
-		}
-		return &b.scratch
-	}
-	n := b.node(yaml.ScalarNode, "!!int", strconv.Itoa(int(v)))
-	b.enc.ints[v] = n
+	n := e.node(yaml.ScalarNode, "!!int", strconv.Itoa(int(v)))
+	e.ints[v] = n
 	return n
 }
 
@@ -177,69 +244,95 @@ func init() {
 	}
 }
 
-func (b *builder) policy(p *networkingv1.NetworkPolicy) *yaml.Node {
-	n := b.mapping(4)
-	b.add(n, b.str("apiVersion"), b.str("networking.k8s.io/v1"), b.str("kind"), b.str("NetworkPolicy"),
-		b.str("metadata"), b.objectMeta(&p.ObjectMeta), b.str("spec"), b.spec(&p.Spec))
+func (e *Encoder) policy(p *networkingv1.NetworkPolicy) *yaml.Node {
+	n := e.mapping(4)
+	e.add(n, e.str("apiVersion"), e.str("networking.k8s.io/v1"), e.str("kind"), e.str("NetworkPolicy"),
+		e.str("metadata"), e.objectMeta(&p.ObjectMeta), e.str("spec"), e.spec(&p.Spec))
 	return n
 }
 
-func (b *builder) objectMeta(m *metav1.ObjectMeta) *yaml.Node {
+func (e *Encoder) objectMeta(m *metav1.ObjectMeta) *yaml.Node {
 	pairs := 1
 	for _, set := range []bool{m.Namespace != "", len(m.Labels) > 0, len(m.Annotations) > 0} {
 		if set {
 			pairs++
 		}
 	}
-	n := b.mapping(pairs)
-	b.add(n, b.str("name"), b.str(m.Name))
+	n := e.mapping(pairs)
+	e.add(n, e.str("name"), e.str(m.Name))
 	if m.Namespace != "" {
-		b.add(n, b.str("namespace"), b.value(m.Namespace))
+		e.add(n, e.str("namespace"), e.value(m.Namespace))
 	}
 	if len(m.Labels) > 0 {
-		b.add(n, b.str("labels"), b.stringMap(m.Labels, 0))
+		start := len(e.keys)
+		e.keys = appendLabelsKey(append(e.keys, 'L'), m.Labels)
+		e.add(n, e.str("labels"), e.once(start, func() *yaml.Node { return e.stringMap(m.Labels, 0) }))
 	}
 	if len(m.Annotations) > 0 {
 		// Room for WithHash's annotation.
-		b.add(n, b.str("annotations"), b.stringMap(m.Annotations, 1))
+		e.add(n, e.str("annotations"), e.stringMap(m.Annotations, 1))
 	}
 	return n
 }
 
-func (b *builder) spec(s *networkingv1.NetworkPolicySpec) *yaml.Node {
+func (e *Encoder) spec(s *networkingv1.NetworkPolicySpec) *yaml.Node {
 	pairs := 1
 	for _, set := range []bool{len(s.PolicyTypes) > 0, len(s.Ingress) > 0, len(s.Egress) > 0} {
 		if set {
 			pairs++
 		}
 	}
-	n := b.mapping(pairs)
-	b.add(n, b.str("podSelector"), b.selector(&s.PodSelector))
+	n := e.mapping(pairs)
+	e.add(n, e.str("podSelector"), e.selector(&s.PodSelector))
 	if len(s.PolicyTypes) > 0 {
-		types := b.seq(len(s.PolicyTypes))
+		start := len(e.keys)
+		k := binary.AppendUvarint(append(e.keys, 'T'), uint64(len(s.PolicyTypes)))
 		for _, t := range s.PolicyTypes {
-			b.add(types, b.str(string(t)))
+			k = appendString(k, string(t))
 		}
-		b.add(n, b.str("policyTypes"), types)
+		e.keys = k
+		e.add(n, e.str("policyTypes"), e.once(start, func() *yaml.Node {
+			types := e.seq(len(s.PolicyTypes))
+			for _, t := range s.PolicyTypes {
+				e.add(types, e.str(string(t)))
+			}
+			return types
+		}))
 	}
 	if len(s.Ingress) > 0 {
-		rules := b.seq(len(s.Ingress))
+		rules := e.seq(len(s.Ingress))
 		for i := range s.Ingress {
-			b.add(rules, b.rule("from", s.Ingress[i].From, s.Ingress[i].Ports))
+			e.add(rules, e.rule("from", s.Ingress[i].From, s.Ingress[i].Ports))
 		}
-		b.add(n, b.str("ingress"), rules)
+		e.add(n, e.str("ingress"), rules)
 	}
 	if len(s.Egress) > 0 {
-		rules := b.seq(len(s.Egress))
+		rules := e.seq(len(s.Egress))
 		for i := range s.Egress {
-			b.add(rules, b.rule("to", s.Egress[i].To, s.Egress[i].Ports))
+			e.add(rules, e.rule("to", s.Egress[i].To, s.Egress[i].Ports))
 		}
-		b.add(n, b.str("egress"), rules)
+		e.add(n, e.str("egress"), rules)
 	}
 	return n
 }
 
-func (b *builder) rule(peerKey string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) *yaml.Node {
+// rule is a rule's tree, shared with the equal rules of other policies.
+func (e *Encoder) rule(peerKey string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) *yaml.Node {
+	start := len(e.keys)
+	k := appendString(append(e.keys, 'R'), peerKey)
+	k = binary.AppendUvarint(k, uint64(len(peers)))
+	for i := range peers {
+		k = appendPeerKey(k, &peers[i])
+	}
+	k = binary.AppendUvarint(k, uint64(len(ports)))
+	for i := range ports {
+		k = appendPortKey(k, &ports[i])
+	}
+	e.keys = k
+	return e.once(start, func() *yaml.Node { return e.ruleTree(peerKey, peers, ports) })
+}
+
+func (e *Encoder) ruleTree(peerKey string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) *yaml.Node {
 	pairs := 0
 	if len(peers) > 0 {
 		pairs++
@@ -247,78 +340,100 @@ func (b *builder) rule(peerKey string, peers []networkingv1.NetworkPolicyPeer, p
 	if len(ports) > 0 {
 		pairs++
 	}
-	n := b.mapping(pairs)
+	n := e.mapping(pairs)
 	if len(peers) > 0 {
-		ps := b.seq(len(peers))
+		ps := e.seq(len(peers))
 		for i := range peers {
-			b.add(ps, b.peer(&peers[i]))
+			e.add(ps, e.peer(&peers[i]))
 		}
-		b.add(n, b.str(peerKey), ps)
+		e.add(n, e.str(peerKey), ps)
 	}
 	if len(ports) > 0 {
-		ps := b.seq(len(ports))
+		ps := e.seq(len(ports))
 		for i := range ports {
-			b.add(ps, b.port(&ports[i]))
+			e.add(ps, e.port(&ports[i]))
 		}
-		b.add(n, b.str("ports"), ps)
+		e.add(n, e.str("ports"), ps)
 	}
 	return n
 }
 
-func (b *builder) peer(p *networkingv1.NetworkPolicyPeer) *yaml.Node {
+// peer is a peer's tree, shared with the equal peers of other rules.
+func (e *Encoder) peer(p *networkingv1.NetworkPolicyPeer) *yaml.Node {
+	start := len(e.keys)
+	e.keys = appendPeerKey(e.keys, p)
+	return e.once(start, func() *yaml.Node { return e.peerTree(p) })
+}
+
+func (e *Encoder) peerTree(p *networkingv1.NetworkPolicyPeer) *yaml.Node {
 	pairs := 0
 	for _, set := range []bool{p.NamespaceSelector != nil, p.PodSelector != nil, p.IPBlock != nil} {
 		if set {
 			pairs++
 		}
 	}
-	n := b.mapping(pairs)
+	n := e.mapping(pairs)
 	if p.NamespaceSelector != nil {
-		b.add(n, b.str("namespaceSelector"), b.selector(p.NamespaceSelector))
+		e.add(n, e.str("namespaceSelector"), e.selector(p.NamespaceSelector))
 	}
 	if p.PodSelector != nil {
-		b.add(n, b.str("podSelector"), b.selector(p.PodSelector))
+		e.add(n, e.str("podSelector"), e.selector(p.PodSelector))
 	}
 	if p.IPBlock != nil {
-		block := b.mapping(1 + min(len(p.IPBlock.Except), 1))
-		b.add(block, b.str("cidr"), b.value(p.IPBlock.CIDR))
+		block := e.mapping(1 + min(len(p.IPBlock.Except), 1))
+		e.add(block, e.str("cidr"), e.value(p.IPBlock.CIDR))
 		if len(p.IPBlock.Except) > 0 {
-			ex := b.seq(len(p.IPBlock.Except))
-			for _, e := range p.IPBlock.Except {
-				b.add(ex, b.value(e))
+			ex := e.seq(len(p.IPBlock.Except))
+			for _, cidr := range p.IPBlock.Except {
+				e.add(ex, e.value(cidr))
 			}
-			b.add(block, b.str("except"), ex)
+			e.add(block, e.str("except"), ex)
 		}
-		b.add(n, b.str("ipBlock"), block)
+		e.add(n, e.str("ipBlock"), block)
 	}
 	return n
 }
 
-func (b *builder) port(p *networkingv1.NetworkPolicyPort) *yaml.Node {
+// port is a port's tree, shared with the equal ports of other rules.
+func (e *Encoder) port(p *networkingv1.NetworkPolicyPort) *yaml.Node {
+	start := len(e.keys)
+	e.keys = appendPortKey(e.keys, p)
+	return e.once(start, func() *yaml.Node { return e.portTree(p) })
+}
+
+func (e *Encoder) portTree(p *networkingv1.NetworkPolicyPort) *yaml.Node {
 	pairs := 0
 	for _, set := range []bool{p.Protocol != nil, p.Port != nil, p.EndPort != nil} {
 		if set {
 			pairs++
 		}
 	}
-	n := b.mapping(pairs)
+	n := e.mapping(pairs)
 	if p.Protocol != nil {
-		b.add(n, b.str("protocol"), b.str(string(*p.Protocol)))
+		e.add(n, e.str("protocol"), e.str(string(*p.Protocol)))
 	}
 	if p.Port != nil {
 		if p.Port.Type == intstr.Int {
-			b.add(n, b.str("port"), b.integer(p.Port.IntVal))
+			e.add(n, e.str("port"), e.integer(p.Port.IntVal))
 		} else {
-			b.add(n, b.str("port"), b.value(p.Port.StrVal))
+			e.add(n, e.str("port"), e.value(p.Port.StrVal))
 		}
 	}
 	if p.EndPort != nil {
-		b.add(n, b.str("endPort"), b.integer(*p.EndPort))
+		e.add(n, e.str("endPort"), e.integer(*p.EndPort))
 	}
 	return n
 }
 
-func (b *builder) selector(s *metav1.LabelSelector) *yaml.Node {
+// selector is a label selector's tree, shared with the equal selectors of
+// other policies and peers.
+func (e *Encoder) selector(s *metav1.LabelSelector) *yaml.Node {
+	start := len(e.keys)
+	e.keys = appendSelectorKey(e.keys, s)
+	return e.once(start, func() *yaml.Node { return e.selectorTree(s) })
+}
+
+func (e *Encoder) selectorTree(s *metav1.LabelSelector) *yaml.Node {
 	pairs := 0
 	if len(s.MatchLabels) > 0 {
 		pairs++
@@ -326,46 +441,44 @@ func (b *builder) selector(s *metav1.LabelSelector) *yaml.Node {
 	if len(s.MatchExpressions) > 0 {
 		pairs++
 	}
-	n := b.mapping(pairs)
+	n := e.mapping(pairs)
 	if len(s.MatchLabels) > 0 {
-		b.add(n, b.str("matchLabels"), b.stringMap(s.MatchLabels, 0))
+		e.add(n, e.str("matchLabels"), e.stringMap(s.MatchLabels, 0))
 	}
 	if len(s.MatchExpressions) > 0 {
-		exprs := b.seq(len(s.MatchExpressions))
-		for _, e := range s.MatchExpressions {
-			expr := b.mapping(2 + min(len(e.Values), 1))
-			b.add(expr, b.str("key"), b.value(e.Key), b.str("operator"), b.value(string(e.Operator)))
-			if len(e.Values) > 0 {
-				vals := b.seq(len(e.Values))
-				for _, v := range e.Values {
-					b.add(vals, b.value(v))
+		exprs := e.seq(len(s.MatchExpressions))
+		for _, r := range s.MatchExpressions {
+			expr := e.mapping(2 + min(len(r.Values), 1))
+			e.add(expr, e.str("key"), e.value(r.Key), e.str("operator"), e.value(string(r.Operator)))
+			if len(r.Values) > 0 {
+				vals := e.seq(len(r.Values))
+				for _, v := range r.Values {
+					e.add(vals, e.value(v))
 				}
-				b.add(expr, b.str("values"), vals)
+				e.add(expr, e.str("values"), vals)
 			}
-			b.add(exprs, expr)
+			e.add(exprs, expr)
 		}
-		b.add(n, b.str("matchExpressions"), exprs)
+		e.add(n, e.str("matchExpressions"), exprs)
 	}
 	return n
 }
 
 // stringMap is a mapping of strings in key order, with room for spare more
 // pairs.
-func (b *builder) stringMap(m map[string]string, spare int) *yaml.Node {
-	n := b.mapping(len(m) + spare)
+func (e *Encoder) stringMap(m map[string]string, spare int) *yaml.Node {
+	n := e.mapping(len(m) + spare)
 	var small [8]string
 	keys := small[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
-	if !b.counting {
-		slices.Sort(keys)
-	}
+	slices.Sort(keys)
 	for _, k := range keys {
 		if k == manifest.ReasonAnnotation {
-			b.add(n, b.str(k), b.str(m[k])) // a policy's own
+			e.add(n, e.str(k), e.str(m[k])) // a policy's own
 		} else {
-			b.add(n, b.value(k), b.value(m[k]))
+			e.add(n, e.value(k), e.value(m[k]))
 		}
 	}
 	return n

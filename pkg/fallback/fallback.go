@@ -190,22 +190,26 @@ func edges(w *workload.Workload, s *service.Service, sp service.Port, wp workloa
 }
 
 // edgeIndex holds the edges that admit a caller, by where they lead: a
-// workload, the pods of a namespace, or pods of every namespace.
+// workload, the pods of a namespace, or pods of every namespace. It points
+// into the edges it indexes.
 type edgeIndex struct {
-	byWorkload map[string][]graph.Edge
-	byNS       map[string][]graph.Edge
-	anyNS      []graph.Edge
+	byWorkload map[workloadKey][]*graph.Edge
+	byNS       map[string][]*graph.Edge
+	anyNS      []*graph.Edge
 }
 
+type workloadKey struct{ namespace, kind, name string }
+
 func indexEdges(edges []graph.Edge) edgeIndex {
-	x := edgeIndex{byWorkload: map[string][]graph.Edge{}, byNS: map[string][]graph.Edge{}}
-	for _, e := range edges {
+	x := edgeIndex{byWorkload: map[workloadKey][]*graph.Edge{}, byNS: map[string][]*graph.Edge{}}
+	for i := range edges {
+		e := &edges[i]
 		if e.SkipIngress || ignored[e.Source] || e.APIServer {
 			continue
 		}
 		switch {
 		case e.To.Kind == graph.Workload && e.To.Workload != nil:
-			k := e.To.Workload.Namespace + "/" + e.To.Workload.Kind + "/" + e.To.Workload.Name
+			k := workloadKey{e.To.Workload.Namespace, e.To.Workload.Kind, e.To.Workload.Name}
 			x.byWorkload[k] = append(x.byWorkload[k], e)
 		case e.To.Kind == graph.Pods && e.To.NamespaceLabels == nil:
 			x.byNS[e.To.Namespace] = append(x.byNS[e.To.Namespace], e)
@@ -219,13 +223,13 @@ func indexEdges(edges []graph.Edge) edgeIndex {
 // covered reports whether an indexed edge admits some caller to the
 // workload's pod port.
 func (x edgeIndex) covered(w *workload.Workload, wp workload.Port) bool {
-	return covered(x.byWorkload[w.Namespace+"/"+w.Kind+"/"+w.Name], w, wp) ||
+	return covered(x.byWorkload[workloadKey{w.Namespace, w.Kind, w.Name}], w, wp) ||
 		covered(x.byNS[w.Namespace], w, wp) || covered(x.anyNS, w, wp)
 }
 
 // covered reports whether an edge admits some caller to the workload's pod
 // port (Prometheus and the control plane do not count).
-func covered(edges []graph.Edge, w *workload.Workload, wp workload.Port) bool {
+func covered(edges []*graph.Edge, w *workload.Workload, wp workload.Port) bool {
 	for _, e := range edges {
 		// A workload's own pods calling each other (StatefulSet peers) name
 		// none of its clients.

@@ -50,7 +50,16 @@ type subject struct {
 
 type ruleAcc struct {
 	ports []networkingv1.NetworkPolicyPort
-	peers map[string]networkingv1.NetworkPolicyPeer
+	// peers are the peers met, maybe more than once, sorted and made
+	// distinct when the rule is written.
+	peers []keyedPeer
+}
+
+// keyedPeer is a peer with the key that tells it from the other peers of a
+// rule ("" for every source or destination).
+type keyedPeer struct {
+	key  string
+	peer networkingv1.NetworkPolicyPeer
 }
 
 // Render writes the policies that let every edge through: an ingress policy
@@ -92,6 +101,9 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 		return pair[dir]
 	}
 	var key []byte // the key of a peer, reused
+	// Equal peers are built once: the rules of every policy that hold one
+	// share its selectors (the policies are read, not edited).
+	built := map[string]keyedPeer{}
 	add := func(s *subject, peer peerSpec, e Edge) {
 		ports, reason := e.Ports, e.Reason
 		if e.Source != "" {
@@ -106,14 +118,16 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 		pk := PortsString(ports) + "|" + peer.shape()
 		r, ok := s.rules[pk]
 		if !ok {
-			r = &ruleAcc{ports: ports, peers: map[string]networkingv1.NetworkPolicyPeer{}}
+			r = &ruleAcc{ports: ports}
 			s.rules[pk] = r
 		}
-		// A peer is built (its selectors copied) only the first time.
 		key = peer.appendKey(key[:0])
-		if _, seen := r.peers[string(key)]; !seen {
-			r.peers[string(key)] = peer.build()
+		p, ok := built[string(key)]
+		if !ok {
+			p = keyedPeer{string(key), peer.build()}
+			built[p.key] = p
 		}
+		r.peers = append(r.peers, p)
 		s.reasons[reason] = true
 	}
 	for _, e := range edges {
@@ -133,7 +147,15 @@ func Render(edges []Edge, opt Options) ([]policy.Generated, framework.Results) {
 		}
 	}
 	names := policyNames(subjects)
-	var out []policy.Generated
+	n := 0
+	for _, pair := range subjects {
+		for _, s := range pair {
+			if s != nil {
+				n++
+			}
+		}
+	}
+	out := make([]policy.Generated, 0, n)
 	for _, k := range order {
 		for dir, s := range subjects[k] {
 			if s == nil {
@@ -219,16 +241,13 @@ func (s *subject) policy(name, pol string, dir direction, hooks bool) policy.Gen
 	sort.Strings(keys)
 	for _, k := range keys {
 		r := s.rules[k]
-		pks := make([]string, 0, len(r.peers))
-		for pk := range r.peers {
-			pks = append(pks, pk)
-		}
-		sort.Strings(pks)
+		slices.SortFunc(r.peers, func(a, b keyedPeer) int { return strings.Compare(a.key, b.key) })
+		r.peers = slices.CompactFunc(r.peers, func(a, b keyedPeer) bool { return a.key == b.key })
 		var peers []networkingv1.NetworkPolicyPeer
-		if _, any := r.peers[""]; !any {
-			peers = make([]networkingv1.NetworkPolicyPeer, len(pks))
-			for i, pk := range pks {
-				peers[i] = r.peers[pk]
+		if r.peers[0].key != "" { // "" (any peer) sorts first
+			peers = make([]networkingv1.NetworkPolicyPeer, len(r.peers))
+			for i, p := range r.peers {
+				peers[i] = p.peer
 			}
 		}
 		if dir == ingress {

@@ -77,6 +77,8 @@ type inferrer struct {
 	contextWorkloads map[*workload.Workload]bool
 	// unresolvedCount counts in-cluster names with no Service.
 	unresolvedCount int
+	// itemBuf holds the items of the workload being read, reused.
+	itemBuf []item
 }
 
 // Derive infers every edge the enabled sources give.

@@ -32,7 +32,7 @@ func (x *inferrer) references(w *workload.Workload) {
 	if w.HostNetwork {
 		return
 	}
-	items := x.items(w)
+	items := x.items(w, x.itemBuf[:0])
 	seen := map[string]bool{}
 	portItems := map[string]item{}
 	for _, it := range items {
@@ -63,6 +63,7 @@ func (x *inferrer) references(w *workload.Workload) {
 			x.resolveRef(w, r, ri, seen)
 		}
 	}
+	x.itemBuf = items[:0] // for the next workload
 }
 
 // normKey writes a key in upper case with "_" for "." and "-", so that
@@ -186,9 +187,8 @@ func (x *inferrer) resolveRef(w *workload.Workload, r Ref, it item, seen map[str
 	x.toService(from, s, ports, fmt.Sprintf("%s of %s %s", it.where, w.Kind, w.Name), w.Object, it.field)
 }
 
-// items lists every value the workload's pods consume.
-func (x *inferrer) items(w *workload.Workload) []item {
-	var out []item
+// items appends every value the workload's pods consume to out.
+func (x *inferrer) items(w *workload.Workload, out []item) []item {
 	ns := w.Namespace
 	for _, c := range w.Containers {
 		of := fmt.Sprintf("of container %s", c.Name)

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"bytes"
 	"net"
 	"regexp"
 	"strconv"
@@ -77,6 +78,9 @@ func Parse(value string, bareHosts bool) []Ref {
 	var out []Ref
 	rest := []byte(value)
 	for pos := 0; pos < len(value); {
+		if !strings.Contains(value[pos:], "://") {
+			break // no URL further on (the expression is the costly test)
+		}
 		m := urlRE.FindStringSubmatchIndex(value[pos:])
 		if m == nil {
 			break
@@ -119,6 +123,9 @@ func Parse(value string, bareHosts bool) []Ref {
 		if hosts, ok := hostList(string(rest)); ok {
 			return append(out, hosts...)
 		}
+	}
+	if !bytes.Contains(rest, []byte(":")) {
+		return out // only host:port tokens are read below
 	}
 	for _, tok := range tokenRE.FindAllString(string(rest), -1) {
 		if strings.Contains(tok, "/") {

@@ -84,6 +84,18 @@ type Input struct {
 func Read(spec *v1alpha1.Spec, objs []manifest.Object) (Input, framework.Results) {
 	set, rs := scope.Find(spec, objs)
 	in := Input{Spec: spec, Set: set, Objects: objs}
+	// The objects read when parsed say how many there are at least.
+	workloads, services := 0, 0
+	for _, o := range objs {
+		switch o.Prepared.(type) {
+		case *workload.Workload:
+			workloads++
+		case *service.Service:
+			services++
+		}
+	}
+	in.Workloads = make([]workload.Workload, 0, workloads)
+	in.Services = make([]service.Service, 0, services)
 	extra := workload.ConfigKinds(spec.WorkloadKinds)
 	for _, o := range objs {
 		if o.LocalConfig() || o.ManagedByTierwall() {
@@ -147,7 +159,9 @@ type reader struct {
 	services map[string][]*service.Service // ns -> Services
 	byNS     map[string][]*workload.Workload
 	sas      map[string]manifest.Object // ns/name
-	// saNamespaces are the namespaces of the ServiceAccounts of each name.
+	// saNamespaces are the namespaces of the ServiceAccounts of each name,
+	// sorted (a workload of the unnamed release namespace may match more
+	// than one: the first is taken, whatever the input order).
 	saNamespaces map[string][]string
 	// workloads are the input's workloads, and bySA those of each
 	// ServiceAccount name, in input order.
@@ -192,6 +206,9 @@ func Derive(in Input) Output {
 				r.sas[ns+"/"+o.Name] = o
 			}
 		}
+	}
+	for _, nss := range r.saNamespaces {
+		sort.Strings(nss)
 	}
 	inf := in.Spec.Inference
 	r.out.Classes = r.classes()

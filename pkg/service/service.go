@@ -139,12 +139,12 @@ func Prepare(o *manifest.Object) {
 // Service of its namespace: each Service is filed under one of its selector
 // labels, and a workload only meets the Services filed under its own labels.
 type Index struct {
-	byLabel map[string][]*Service // "ns\x00key=value" of a selector entry
+	byLabel map[podLabel][]*Service // a selector entry, in its namespace
 }
 
 // NewIndex indexes services (Services without a selector select nothing).
 func NewIndex(services []Service) Index {
-	ix := Index{byLabel: map[string][]*Service{}}
+	ix := Index{byLabel: map[podLabel][]*Service{}}
 	for i := range services {
 		s := &services[i]
 		if len(s.Selector) == 0 {
@@ -157,7 +157,8 @@ func NewIndex(services []Service) Index {
 				key = k
 			}
 		}
-		ix.byLabel[s.Namespace+"\x00"+key+"="+s.Selector[key]] = append(ix.byLabel[s.Namespace+"\x00"+key+"="+s.Selector[key]], s)
+		l := podLabel{s.Namespace, key, s.Selector[key]}
+		ix.byLabel[l] = append(ix.byLabel[l], s)
 	}
 	return ix
 }
@@ -167,7 +168,7 @@ func NewIndex(services []Service) Index {
 func (ix Index) Selecting(w workload.Workload) []*Service {
 	var out []*Service
 	for k, v := range w.PodLabels {
-		for _, s := range ix.byLabel[w.Namespace+"\x00"+k+"="+v] {
+		for _, s := range ix.byLabel[podLabel{w.Namespace, k, v}] {
 			if s.Selects(w) {
 				out = append(out, s)
 			}
@@ -178,30 +179,38 @@ func (ix Index) Selecting(w workload.Workload) []*Service {
 }
 
 // Pods finds the workloads a Service selects without trying every workload
-// of its namespace: each workload is filed under each of its pod labels,
-// and a Service only meets the workloads filed under its rarest selector
-// label. What a Service selects is found once.
+// of its namespace: workloads are filed under their labels of each key a
+// selector names (filed the first time a selector names it), and a Service
+// only meets the workloads filed under its rarest selector label. What a
+// Service selects is found once.
 type Pods struct {
+	ws       []*workload.Workload
 	byLabel  map[podLabel][]*workload.Workload
+	filed    map[string]bool // the label keys filed
 	selected map[*Service][]*workload.Workload
 }
 
+// podLabel is a label of pods (or a selector entry) in a namespace.
 type podLabel struct{ namespace, key, value string }
 
-// NewPods indexes workloads.
+// NewPods indexes workloads (the slice is kept).
 func NewPods(ws []*workload.Workload) *Pods {
-	p := &Pods{byLabel: map[podLabel][]*workload.Workload{}, selected: map[*Service][]*workload.Workload{}}
-	for _, w := range ws {
-		for k, v := range w.PodLabels {
-			l := podLabel{w.Namespace, k, v}
+	return &Pods{ws: ws, byLabel: map[podLabel][]*workload.Workload{}, filed: map[string]bool{}, selected: map[*Service][]*workload.Workload{}}
+}
+
+// file files the workloads under their labels of key.
+func (p *Pods) file(key string) {
+	p.filed[key] = true
+	for _, w := range p.ws {
+		if v, ok := w.PodLabels[key]; ok {
+			l := podLabel{w.Namespace, key, v}
 			p.byLabel[l] = append(p.byLabel[l], w)
 		}
 	}
-	return p
 }
 
-// Selected returns the indexed workloads that s selects, in the order they
-// were indexed. The slice is shared: callers read it.
+// Selected returns the workloads that s selects, in the order NewPods was
+// given them. The slice is shared: callers read it.
 func (p *Pods) Selected(s *Service) []*workload.Workload {
 	if len(s.Selector) == 0 {
 		return nil
@@ -212,6 +221,9 @@ func (p *Pods) Selected(s *Service) []*workload.Workload {
 	var fewest []*workload.Workload
 	first := true
 	for k, v := range s.Selector {
+		if !p.filed[k] {
+			p.file(k)
+		}
 		if ws := p.byLabel[podLabel{s.Namespace, k, v}]; first || len(ws) < len(fewest) {
 			fewest, first = ws, false
 		}

@@ -113,6 +113,15 @@ const (
 // job-like ones spec.jobTemplate.spec.template.
 var genericTemplates = [][]string{{"spec", "template"}, {"spec", "jobTemplate", "spec", "template"}}
 
+// genericContainers are the paths of the containers of genericTemplates.
+var genericContainers = func() [][]string {
+	out := make([][]string, len(genericTemplates))
+	for i, t := range genericTemplates {
+		out[i] = append(append([]string{}, t...), "spec", "containers")
+	}
+	return out
+}()
+
 // TemplateField returns the field path of a pod template field in Object,
 // e.g. "spec.jobTemplate.spec.template.metadata.annotations" for a CronJob.
 func (w Workload) TemplateField(path ...string) string {
@@ -185,8 +194,8 @@ func genericKind(o manifest.Object) (Kind, bool) {
 	if o.Node == nil || o.Kind == "" || o.APIVersion == "v1" {
 		return Kind{}, false
 	}
-	for _, t := range genericTemplates {
-		c := manifest.Lookup(o.Node, append(append([]string{}, t...), "spec", "containers")...)
+	for i, t := range genericTemplates {
+		c := manifest.Lookup(o.Node, genericContainers[i]...)
 		if c != nil && c.Kind == yaml.SequenceNode && len(c.Content) > 0 {
 			k := Kind{Group: o.Group(), Kind: o.Kind, Template: t}
 			if manifest.Lookup(o.Node, "spec", "selector", "matchLabels") != nil {
