@@ -35,6 +35,7 @@ func RenderStream(input []byte, spec *v1alpha1.Spec) ([]byte, framework.Results,
 		return nil, plan.results, findingsError(plan.results)
 	}
 	var out bytes.Buffer
+	out.Grow(2 * len(input)) // the input, and policies about as large
 	if err := plan.Write(&out); err != nil {
 		return nil, nil, err
 	}

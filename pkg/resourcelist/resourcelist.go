@@ -336,17 +336,19 @@ type Output struct {
 func (l *List) Write(w io.Writer, o Output) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.WriteString("apiVersion: " + manifest.ResourceListAPIVersion + "\nkind: " + manifest.ResourceListKind + "\n")
-	var items bytes.Buffer
-	ib := bufio.NewWriter(&items)
-	if err := l.items(ib, o.Dropped); err != nil {
-		return err
+	kept := len(l.Objects)
+	for i := range o.Dropped {
+		if i >= 0 && i < len(l.Objects) {
+			kept--
+		}
 	}
-	ib.Flush()
-	if items.Len() == 0 && len(o.Objects) == 0 {
+	if kept == 0 && len(o.Objects) == 0 {
 		bw.WriteString("items: []\n")
 	} else {
 		bw.WriteString("items:\n")
-		bw.Write(items.Bytes())
+		if err := l.items(bw, o.Dropped); err != nil {
+			return err
+		}
 		for _, g := range o.Objects {
 			if err := emit.WriteItem(bw, g.Node, l.indent); err != nil {
 				return err
