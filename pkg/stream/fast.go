@@ -402,7 +402,7 @@ func (d *fastDoc) sequence(indent int) *yaml.Node {
 			q.Content = append(q.Content, d.mapping(col))
 			continue
 		}
-		if pos < l.end && d.src[pos] == '-' {
+		if pos < l.end && d.src[pos] == '-' && (pos+1 == l.end || d.src[pos+1] == ' ') {
 			decline() // "- - a"
 		}
 		q.Content = append(q.Content, d.value(l, pos, indent, -1))
@@ -587,7 +587,7 @@ func (d *fastDoc) flowScalar(l fastLine, pos int) (*yaml.Node, int) {
 	// Flow plain scalars keep to a plain alphabet here: libyaml reads
 	// indicators inside them in ways other readers do not.
 	end := pos
-	for end < l.end && flowSafe(s[end]) {
+	for end < l.end && (flowSafe(s[end]) || s[end] == ':' && end+1 < l.end && s[end+1] != ' ' && flowSafe(s[end+1])) {
 		end++
 	}
 	if end < l.end && s[end] != ',' && s[end] != ']' && s[end] != '}' &&
@@ -653,7 +653,7 @@ func (d *fastDoc) tag(v string) string {
 	}
 	t := n.Content[0].Tag
 	if resolvedCount.Add(1) <= maxResolved {
-		resolved.Store(v, t)
+		resolved.Store(strings.Clone(v), t) // v shares the input's memory
 	}
 	return t
 }
