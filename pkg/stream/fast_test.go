@@ -116,6 +116,11 @@ func TestFastReaderCases(t *testing.T) {
 		"hash in a literal":         {"a: |\n  # not a comment\n  x\nb: c\n", true},
 		"url with hash":             {"a: b#c\n", true},
 		"dash values":               {"a: -b\nc: '-'\n", true},
+		"dash entries":              {"d:\n- --flag=x\n- -1\n", true},
+		"nested sequence":           {"a:\n- - b\n", false},
+		"flow colons":               {"a: [serve, --listen=:9090, http://b:80/c]\nb: {c: d:e}\n", true},
+		"more numbers":              {"j: 0755\nk: 08\nl: 123456789012345678901\nm: False\nn: NULL\no: 1.11.3\np: 8m\n", true},
+		"empty values, spaces":      {"a:   \nb:  # c\nd: e\n", true},
 		"flow nested":               {"a: {b: [1, 2, {c: d}], e: f}\n", true},
 		"anchor":                    {"a: &x b\nc: *x\n", false},
 		"tag":                       {"a: !!str 1\n", false},
@@ -151,4 +156,13 @@ func FuzzFastReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkFast(t, raw)
 	})
+}
+
+// TestFastReaderReadsHelmOutput: every document of the realistic data set,
+// modelled on Helm charts, takes the fast path (a document it declines
+// costs a yaml.v3 parser of its own).
+func TestFastReaderReadsHelmOutput(t *testing.T) {
+	for _, c := range Split(bench.Realistic(2, 20, false)) {
+		require.True(t, checkFast(t, c.Raw), "declined:\n%s", c.Raw)
+	}
 }
