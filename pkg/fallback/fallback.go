@@ -25,9 +25,9 @@ import (
 	"github.com/tierwall/tierwall/pkg/api/v1alpha1"
 	"github.com/tierwall/tierwall/pkg/graph"
 	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
-	"github.com/tierwall/tierwall/pkg/scope"
 	"github.com/tierwall/tierwall/pkg/service"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
@@ -50,12 +50,10 @@ const (
 
 // Input is what the fallback reads: the derived edges and the input.
 type Input struct {
-	Spec      *v1alpha1.Spec
-	Set       scope.Set
-	Objects   []manifest.Object
-	Workloads []workload.Workload
-	Services  []service.Service
-	Edges     []graph.Edge
+	// Input is the read input: the spec, the namespaces, the objects, their
+	// workloads and Services.
+	plumbing.Input
+	Edges []graph.Edge
 	// Release, when known, names the namespace's fallback egress policy
 	// (<release>-fallback-egress), so that renders sharing a namespace never
 	// collide.

@@ -17,6 +17,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/infer"
 	"github.com/tierwall/tierwall/pkg/internal/testutil"
 	"github.com/tierwall/tierwall/pkg/manifest"
+	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/scope"
 	"github.com/tierwall/tierwall/pkg/service"
@@ -32,7 +33,7 @@ func input(t *testing.T, spec *v1alpha1.Spec, docs string) fallback.Input {
 		objs[i] = manifest.FromNode(i, n)
 	}
 	set, _ := scope.Find(spec, objs)
-	in := fallback.Input{Spec: spec, Set: set, Objects: objs}
+	in := fallback.Input{Input: plumbing.Input{Spec: spec, Set: set, Objects: objs}}
 	for _, o := range objs {
 		ns, ok := set.Of[o.Index]
 		if !ok {

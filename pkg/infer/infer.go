@@ -16,7 +16,6 @@ import (
 	"github.com/tierwall/tierwall/pkg/plumbing"
 	"github.com/tierwall/tierwall/pkg/policy"
 	"github.com/tierwall/tierwall/pkg/result"
-	"github.com/tierwall/tierwall/pkg/scope"
 	"github.com/tierwall/tierwall/pkg/service"
 	"github.com/tierwall/tierwall/pkg/workload"
 )
@@ -27,11 +26,9 @@ const GatewayNameLabel = "gateway.networking.k8s.io/gateway-name"
 
 // Input is what inference reads.
 type Input struct {
-	Spec      *v1alpha1.Spec
-	Set       scope.Set
-	Objects   []manifest.Object
-	Workloads []workload.Workload
-	Services  []service.Service
+	// Input is the read input: the spec, the namespaces, the objects, their
+	// workloads and Services.
+	plumbing.Input
 	// Resolve turns a configured peer into endpoints (package tier's
 	// resolver, so that peers mean the same everywhere).
 	Resolve func(p v1alpha1.Peer, ns, name string) []graph.Endpoint

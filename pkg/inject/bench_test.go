@@ -124,12 +124,12 @@ func BenchmarkPlumbingRealistic(b *testing.B) {
 // HOST/PORT pairs, ConfigMaps through envFrom, Ingresses, ServiceMonitors,
 // external hosts) on the realistic set.
 func BenchmarkReferencesRealistic(b *testing.B) {
-	spec, objs, in, resolve := realisticInputs(b)
+	_, _, in, resolve := realisticInputs(b)
 	classes := plumbing.Derive(in).Classes
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		out := infer.Derive(infer.Input{Spec: spec, Set: in.Set, Objects: objs, Workloads: in.Workloads, Services: in.Services,
+		out := infer.Derive(infer.Input{Input: in,
 			Resolve: resolve, Classes: classes})
 		if len(out.Edges) == 0 {
 			b.Fatal("no inferred edges")

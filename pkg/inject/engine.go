@@ -93,17 +93,17 @@ func (e Engine) Run(objs []manifest.Object) (Output, error) {
 	unresolved := 0
 	derived := tier.Derive(tier.Input{Spec: e.Spec, Set: set, Workloads: workloads, Services: services,
 		More: func(resolve tier.Resolver) ([]graph.Edge, framework.Results) {
-			pl := plumbing.Derive(plumbing.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services})
+			pl := plumbing.Derive(read)
 			needs = pl.Needs
 			ctx, _ := plumbing.Read(e.Spec, e.Context)
-			inferred := infer.Derive(infer.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Resolve: resolve, Classes: pl.Classes,
+			inferred := infer.Derive(infer.Input{Input: read, Resolve: resolve, Classes: pl.Classes,
 				ContextServices: ctx.Services, ContextWorkloads: ctx.Workloads})
 			externals, unresolved = inferred.External, inferred.Unresolved
 			return append(inferred.Edges, pl.Edges...), append(inferred.Results, pl.Results...)
 		}})
 	out.Needs = needs
 	// Callers the manifests do not name: the fallback reads every edge.
-	fb := fallback.Derive(fallback.Input{Spec: e.Spec, Set: set, Objects: objs, Workloads: workloads, Services: services, Edges: derived.Edges, Release: Release(e.Spec, workloads)})
+	fb := fallback.Derive(fallback.Input{Input: read, Edges: derived.Edges, Release: Release(e.Spec, workloads)})
 	derived.Edges = append(derived.Edges, fb.Edges...)
 	derived.Results = append(derived.Results, fb.Results...)
 	ext := fallback.Externals(e.Spec, externals, derived.Edges)
