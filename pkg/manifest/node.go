@@ -3,10 +3,10 @@ package manifest
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -194,21 +194,30 @@ const HashAnnotation = "tierwall.io/hash"
 // SpecHash is the content hash of an object's spec: the first 16 hex digits
 // of the SHA-256 of a canonical form (mapping keys sorted, scalars by their
 // resolved type), so that formatting, quoting style and key order do not
-// change it. "" when the object has no spec.
+// change it. "" when the object has no spec. Generated objects are hashed
+// once each, thousands per run: the form is built in a reused buffer.
 func SpecHash(n *yaml.Node) string {
 	spec := Lookup(n, "spec")
 	if spec == nil {
 		return ""
 	}
-	h := sha256.New()
-	canonical(h, spec, 0)
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	buf := canonicalBuffers.Get().(*[]byte)
+	*buf = appendCanonical((*buf)[:0], spec, 0)
+	sum := sha256.Sum256(*buf)
+	canonicalBuffers.Put(buf)
+	return hex.EncodeToString(sum[:8])
 }
 
-// canonical writes a node's canonical form.
-func canonical(w io.Writer, n *yaml.Node, depth int) {
+// canonicalBuffers hold the canonical forms being hashed, reused across
+// objects.
+var canonicalBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// appendCanonical appends a node's canonical form: mappings as
+// {"key":value,...} in key order, sequences as [item,...], numbers and
+// booleans with their tag, strings quoted.
+func appendCanonical(b []byte, n *yaml.Node, depth int) []byte {
 	if depth > 64 {
-		return
+		return b
 	}
 	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
@@ -218,37 +227,39 @@ func canonical(w io.Writer, n *yaml.Node, depth int) {
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		type kv struct {
-			k string
-			v *yaml.Node
-		}
-		pairs := make([]kv, 0, len(n.Content)/2)
+		// Keys in order by insertion sort of the key indexes: mappings
+		// are small.
+		var small [16]int
+		order := small[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			pairs = append(pairs, kv{n.Content[i].Value, n.Content[i+1]})
+			j := len(order)
+			order = append(order, i)
+			for ; j > 0 && n.Content[order[j-1]].Value > n.Content[i].Value; j-- {
+				order[j] = order[j-1]
+			}
+			order[j] = i
 		}
-		sort.Slice(pairs, func(i, j int) bool { return pairs[i].k < pairs[j].k })
-		_, _ = io.WriteString(w, "{")
-		for _, p := range pairs {
-			_, _ = io.WriteString(w, strconv.Quote(p.k)+":")
-			canonical(w, p.v, depth+1)
-			_, _ = io.WriteString(w, ",")
+		b = append(b, '{')
+		for _, i := range order {
+			b = strconv.AppendQuote(b, n.Content[i].Value)
+			b = append(b, ':')
+			b = appendCanonical(b, n.Content[i+1], depth+1)
+			b = append(b, ',')
 		}
-		_, _ = io.WriteString(w, "}")
+		return append(b, '}')
 	case yaml.SequenceNode:
-		_, _ = io.WriteString(w, "[")
+		b = append(b, '[')
 		for _, c := range n.Content {
-			canonical(w, c, depth+1)
-			_, _ = io.WriteString(w, ",")
+			b = appendCanonical(b, c, depth+1)
+			b = append(b, ',')
 		}
-		_, _ = io.WriteString(w, "]")
-	default:
-		switch n.ShortTag() {
-		case "!!int", "!!float", "!!bool":
-			_, _ = io.WriteString(w, n.ShortTag()+n.Value)
-		case "!!null":
-			_, _ = io.WriteString(w, "null")
-		default:
-			_, _ = io.WriteString(w, strconv.Quote(n.Value))
-		}
+		return append(b, ']')
 	}
+	switch tag := n.ShortTag(); tag {
+	case "!!int", "!!float", "!!bool":
+		return append(append(b, tag...), n.Value...)
+	case "!!null":
+		return append(b, "null"...)
+	}
+	return strconv.AppendQuote(b, n.Value)
 }
