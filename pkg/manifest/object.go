@@ -40,17 +40,25 @@ type Object struct {
 	Labels       map[string]string
 	Annotations  map[string]string
 	// Node is the parsed document. Readers of large inputs drop it (nil)
-	// once Prepared holds what tierwall reads of the kind.
+	// once Summary holds what tierwall reads of the kind.
 	Node *yaml.Node
-	// Prepared is what a kind's reader took from Node at read time (a
-	// workload or a Service), or nil.
-	Prepared any
+	// Summary is what a kind's reader took from Node at read time, or nil.
+	Summary Summary
 	// Data is the data of a ConfigMap, or a Secret's stringData and its
 	// data decoded; nil for other kinds.
 	Data map[string]string
 	// ListItems is true for a typed list (a kind ending in List) that holds
 	// an items sequence.
 	ListItems bool
+}
+
+// Summary is what a kind's reader took from an object's node as the object
+// was read, so that the node can be dropped (Compact): package workload's
+// *Workload (pod template, ports, env) or package service's *Service
+// (selector, ports). The reader's Extract hands it back.
+type Summary interface {
+	// SummaryOf names the reader that took it: "workload" or "service".
+	SummaryOf() string
 }
 
 // FromNode reads the identity of one document.
@@ -98,7 +106,7 @@ func data(kind string, n *yaml.Node) map[string]string {
 }
 
 // nodeKinds are the kinds whose Node tierwall reads after reading: every
-// other kind is fully described by its identity, Prepared and Data.
+// other kind is fully described by its identity, Summary and Data.
 var nodeKinds = map[string]bool{
 	"networking.k8s.io/NetworkPolicy":               true,
 	"cilium.io/CiliumNetworkPolicy":                 true,

@@ -87,7 +87,7 @@ func Read(spec *v1alpha1.Spec, objs []manifest.Object) (Input, framework.Results
 	// The objects read when parsed say how many there are at least.
 	workloads, services := 0, 0
 	for _, o := range objs {
-		switch o.Prepared.(type) {
+		switch o.Summary.(type) {
 		case *workload.Workload:
 			workloads++
 		case *service.Service:

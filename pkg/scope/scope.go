@@ -169,7 +169,7 @@ func soleAppNamespace(objs []manifest.Object, of map[int]string) (string, bool) 
 	unnamed := false
 	for _, o := range objs {
 		ns, ok := of[o.Index]
-		if !ok || (!appKinds[o.Group()+"/"+o.Kind] && o.Prepared == nil) {
+		if !ok || (!appKinds[o.Group()+"/"+o.Kind] && o.Summary == nil) {
 			continue
 		}
 		if ns == "" {

@@ -41,7 +41,7 @@ type Service struct {
 
 // Extract reads a Service, or returns false for other kinds.
 func Extract(o manifest.Object, namespace string) (Service, bool) {
-	if p, ok := o.Prepared.(*Service); ok {
+	if p, ok := o.Summary.(*Service); ok {
 		s := *p
 		s.Object, s.Namespace = o, namespace
 		return s, true
@@ -126,12 +126,15 @@ func (s Service) Ref() string {
 	return "Service " + manifest.DisplayNamespace(s.Namespace) + "/" + s.Name
 }
 
-// Prepare reads a Service once, at read time, and keeps it in o.Prepared,
+// SummaryOf makes a Service a manifest.Summary, kept on its object at read time.
+func (*Service) SummaryOf() string { return "service" }
+
+// Prepare reads a Service once, at read time, and keeps it in o.Summary,
 // so that the object's node can be dropped (o.Compact).
 func Prepare(o *manifest.Object) {
 	if s, ok := Extract(*o, ""); ok {
 		s.Object = manifest.Object{}
-		o.Prepared = &s
+		o.Summary = &s
 	}
 }
 

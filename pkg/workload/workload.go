@@ -131,7 +131,7 @@ func (w Workload) TemplateField(path ...string) string {
 // Extract returns the workload an object describes, or false when its kind
 // runs no pods. extra adds kinds (e.g. Argo Rollouts) to the table.
 func Extract(o manifest.Object, namespace string, extra []Kind) (Workload, bool) {
-	if p, ok := o.Prepared.(*Workload); ok {
+	if p, ok := o.Summary.(*Workload); ok {
 		w := *p
 		w.Object, w.Namespace = o, namespace
 		return w, true
@@ -289,12 +289,15 @@ func (w Workload) PortByName(name string) (Port, bool) {
 	return Port{}, false
 }
 
+// SummaryOf makes a Workload a manifest.Summary, kept on its object at read time.
+func (*Workload) SummaryOf() string { return "workload" }
+
 // Prepare reads the workload of an object once, at read time, and keeps it
-// in o.Prepared, so that the object's node can be dropped (o.Compact).
+// in o.Summary, so that the object's node can be dropped (o.Compact).
 func Prepare(o *manifest.Object, extra []Kind) {
 	if w, ok := Extract(*o, "", extra); ok {
 		w.Object = manifest.Object{}
-		o.Prepared = &w
+		o.Summary = &w
 	}
 }
 
