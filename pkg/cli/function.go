@@ -14,6 +14,7 @@ import (
 	"github.com/tierwall/tierwall/pkg/manifest"
 	"github.com/tierwall/tierwall/pkg/resourcelist"
 	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/stream"
 )
 
 const functionLong = `tierwall adds zero-trust NetworkPolicies to Kubernetes manifests.
@@ -101,7 +102,7 @@ func (r *session) function(cmd *cobra.Command, cfg *configFlags) int {
 		fmt.Fprintf(r.Stderr, "tierwall: %v\n", err)
 		return ExitInput
 	}
-	in, err := io.ReadAll(r.Stdin)
+	in, err := stream.ReadAll(r.Stdin)
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "tierwall: reading stdin: %v\n", err)
 		return ExitInput

@@ -3,11 +3,11 @@ package cli
 import (
 	"bufio"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tierwall/tierwall/pkg/result"
+	"github.com/tierwall/tierwall/pkg/stream"
 )
 
 // emptyComment is the Helm 4 plugin's output for blank input.
@@ -133,7 +133,7 @@ func (r *session) postRender(cmd *cobra.Command, f *postRenderFlags) int {
 	if err != nil {
 		return r.postRenderFail(cmd, f.helm4Plugin, ExitUsage, err, false)
 	}
-	data, err := io.ReadAll(r.Stdin)
+	data, err := stream.ReadAll(r.Stdin)
 	if err != nil {
 		return r.postRenderFail(cmd, f.helm4Plugin, ExitInput, fmt.Errorf("reading stdin: %w", err), false)
 	}

@@ -38,8 +38,11 @@ var readers = sync.Pool{New: func() any { return new(fastReader) }}
 
 // detach copies a tree of the last document read into nodes of its own,
 // sized to it, so that the reader's buffers can serve the next document
-// while the tree is kept.
+// while the tree is kept. The copy leaves out metadata.labels and
+// metadata.annotations: the object holds them (Labels, Annotations), and
+// nothing reads them from a kept tree.
 func detach(n *yaml.Node) *yaml.Node {
+	n = withoutLabels(n)
 	nodes, slots := 0, 0
 	var count func(*yaml.Node)
 	count = func(n *yaml.Node) {
@@ -67,6 +70,32 @@ func detach(n *yaml.Node) *yaml.Node {
 		return c
 	}
 	return cp(n)
+}
+
+// withoutLabels returns a root without metadata.labels and
+// metadata.annotations, sharing the rest of its tree.
+func withoutLabels(root *yaml.Node) *yaml.Node {
+	if root.Kind != yaml.MappingNode {
+		return root
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		meta := root.Content[i+1]
+		if root.Content[i].Value != "metadata" || meta.Kind != yaml.MappingNode {
+			continue
+		}
+		kept := make([]*yaml.Node, 0, len(meta.Content))
+		for j := 0; j+1 < len(meta.Content); j += 2 {
+			if k := meta.Content[j].Value; k != "labels" && k != "annotations" {
+				kept = append(kept, meta.Content[j], meta.Content[j+1])
+			}
+		}
+		m, r := *meta, *root
+		m.Content = kept
+		r.Content = append([]*yaml.Node(nil), root.Content...)
+		r.Content[i+1] = &m
+		return &r
+	}
+	return root
 }
 
 // release says that nothing holds the nodes of the last document read any

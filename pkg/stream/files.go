@@ -143,7 +143,7 @@ func (ir *Reader) Read(paths []string) ([]manifest.Object, []Origin, error) {
 	}
 	for _, p := range paths {
 		if p == "-" {
-			data, err := io.ReadAll(ir.Stdin)
+			data, err := ReadAll(ir.Stdin)
 			if err != nil {
 				return nil, nil, fmt.Errorf("reading stdin: %w", err)
 			}
@@ -341,4 +341,24 @@ func splitField(path string) []fieldPart {
 		out = append(out, fieldPart{key: key, index: idx})
 	}
 	return out
+}
+
+// ReadAll reads r to its end into a buffer of the input's size: sized
+// from the start when r is a regular file, else trimmed after reading (a
+// growing buffer ends with room to spare, which a run would hold on to).
+func ReadAll(r io.Reader) ([]byte, error) {
+	size := 0
+	if f, ok := r.(*os.File); ok {
+		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+			size = int(info.Size())
+		}
+	}
+	var b bytes.Buffer
+	b.Grow(size + bytes.MinRead)
+	_, err := b.ReadFrom(r)
+	data := b.Bytes()
+	if cap(data)-len(data) > bytes.MinRead+len(data)/16 {
+		data = bytes.Clone(data)
+	}
+	return data, err
 }
