@@ -79,7 +79,7 @@ func Read(input []byte) (*List, error) {
 // not readable YAML.
 func (l *List) ReadItems(prepare func(*manifest.Object)) error {
 	if l.fast {
-		if objs, ok := fastItems(l.region, l.indent, prepare); ok {
+		if objs, ok := stream.ParseItems(l.region, l.indent, stream.Options{Prepare: prepare}); ok {
 			l.Objects = objs
 			l.items = copyItems(l.region, l.indent)
 			return nil
@@ -159,50 +159,6 @@ func splitItems(input []byte) (head, region []byte, indent string, ok bool) {
 		return nil, nil, "", false // a lone CR breaks lines where this cut does not
 	}
 	return head, region, indent, true
-}
-
-// fastItems cuts the items' lines into items and dedents them into one
-// plain stream, a document per item, for the stream's parallel parser. ok
-// is false when the lines are not plainly one item after another at the
-// same indent, or an item is not one object on its own (an alias to
-// another item, for instance).
-func fastItems(region []byte, indent string, prepare func(*manifest.Object)) ([]manifest.Object, bool) {
-	dash, cont := indent+"- ", indent+"  "
-	docs := make([]byte, 0, len(region)+len(region)/8)
-	items := 0
-	for pos := 0; pos < len(region); {
-		end := bytes.IndexByte(region[pos:], '\n')
-		line := region[pos : pos+end+1]
-		pos += end + 1
-		switch {
-		case bytes.HasPrefix(line, []byte(dash)) || string(line) == indent+"-\n":
-			items++
-			docs = append(docs, "---\n"...)
-			if len(line) > len(dash) {
-				docs = append(docs, line[len(dash):]...)
-			} else {
-				docs = append(docs, '\n')
-			}
-		case len(bytes.TrimSpace(line)) == 0:
-			if items > 0 {
-				docs = append(docs, '\n')
-			}
-		case bytes.HasPrefix(line, []byte(cont)) && items > 0:
-			docs = append(docs, line[len(cont):]...)
-		default:
-			return nil, false
-		}
-	}
-	s, err := stream.ParseWith(docs, stream.Options{Prepare: prepare})
-	if err != nil || len(s.Objects) != items {
-		return nil, false // the general path reports it precisely
-	}
-	for i, d := range s.DocumentOf {
-		if d != i {
-			return nil, false // an item that is no object, beside one that holds two
-		}
-	}
-	return s.Objects, true
 }
 
 // copyItems writes the items' lines as they came, less the dropped items.

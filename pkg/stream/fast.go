@@ -108,6 +108,11 @@ type fastDoc struct {
 	src   string // the document's text, sharing the input's memory; values are substrings of it
 	i     int    // the current line
 	depth int    // collections open
+	// prefix is the width of what stands before each line of an item of a
+	// block sequence read in place ("- " on its first line, spaces on the
+	// others, after the sequence's indent): the item is read as if
+	// dedented by it (see ParseItems).
+	prefix int
 }
 
 // maxDepth is the deepest nesting the fast reader reads; yaml.v3 has its
@@ -141,6 +146,12 @@ type errDecline struct{}
 // root node, nil for a document with no content. ok is false when the fast
 // reader declines the document.
 func (r *fastReader) parse(raw []byte) (root *yaml.Node, ok bool) {
+	return r.parseAt(raw, 0)
+}
+
+// parseAt is parse for a document whose lines stand after prefix bytes (an
+// item of a block sequence, read in place).
+func (r *fastReader) parseAt(raw []byte, prefix int) (root *yaml.Node, ok bool) {
 	lines := 0
 	for _, c := range raw {
 		if c == '\n' {
@@ -160,7 +171,7 @@ func (r *fastReader) parse(raw []byte) (root *yaml.Node, ok bool) {
 	// The values share the input's memory instead of a copy of it (the
 	// input is kept for the output anyway): ParseWith's callers never
 	// change it afterwards.
-	d := &fastDoc{fastReader: r, src: unsafe.String(unsafe.SliceData(raw), len(raw))} //nolint:gosec // read-only input, see ParseWith
+	d := &fastDoc{fastReader: r, src: unsafe.String(unsafe.SliceData(raw), len(raw)), prefix: prefix} //nolint:gosec // read-only input, see ParseWith
 
 	if !d.split() {
 		return nil, false
@@ -194,6 +205,9 @@ func decline() { panic(errDecline{}) }
 func (d *fastDoc) split() bool {
 	s := d.src
 	n := 0
+	if d.prefix > 0 {
+		n = 1 // as if after a separator line, as the item's own document
+	}
 	for pos := 0; pos < len(s); {
 		n++
 		end := len(s)
@@ -203,7 +217,13 @@ func (d *fastDoc) split() bool {
 		line := s[pos:end]
 		begin := pos
 		pos = end + 1
-		if n == 1 && len(line) >= 3 && line[:3] == "---" {
+		if d.prefix > 0 {
+			var ok bool
+			if line, ok = d.dedent(line, n == 2); !ok {
+				return false
+			}
+			begin = end - len(line)
+		} else if n == 1 && len(line) >= 3 && line[:3] == "---" {
 			if trimSpaces(line[3:]) != "" {
 				return false
 			}
@@ -225,6 +245,29 @@ func (d *fastDoc) split() bool {
 		d.lines = append(d.lines, fastLine{start: begin + indent, end: begin + len(line), indent: indent, line: n, begin: begin})
 	}
 	return true
+}
+
+// dedent cuts an item's line after its prefix: "- " after the indent on
+// its first line, spaces on the others; a blank line is empty. ok is false
+// for a line that is neither.
+func (d *fastDoc) dedent(line string, first bool) (string, bool) {
+	if trimSpaces(line) == "" {
+		return line[len(line):], true
+	}
+	if len(line) <= d.prefix {
+		return "", false
+	}
+	head := line[:d.prefix]
+	for i := 0; i < len(head); i++ {
+		want := byte(' ')
+		if first && i == len(head)-2 {
+			want = '-'
+		}
+		if head[i] != want {
+			return "", false
+		}
+	}
+	return line[d.prefix:], true
 }
 
 func (d *fastDoc) node() *yaml.Node {
@@ -489,6 +532,12 @@ func (d *fastDoc) literal(l fastLine, pos, parent int) *yaml.Node {
 			end = pos + i
 		}
 		line := s[pos:end]
+		if d.prefix > 0 {
+			var ok bool
+			if line, ok = d.dedent(line, false); !ok {
+				decline() // not a line of the item
+			}
+		}
 		sp := 0
 		for sp < len(line) && line[sp] == ' ' {
 			sp++

@@ -63,6 +63,70 @@ func checkFast(t *testing.T, raw []byte) (read bool) {
 	return true
 }
 
+// asItem writes a document as an item of a block sequence at indent:
+// "- " before its first line with content, two spaces before the others.
+func asItem(doc []byte, indent string) []byte {
+	var out []byte
+	first := true
+	for _, l := range strings.SplitAfter(string(doc), "\n") {
+		if l == "" || strings.HasPrefix(l, "---") && first {
+			continue
+		}
+		switch {
+		case strings.TrimSpace(l) == "":
+			out = append(out, l...)
+		case first:
+			out = append(append(out, indent+"- "...), l...)
+			first = false
+		default:
+			out = append(append(out, indent+"  "...), l...)
+		}
+	}
+	return out
+}
+
+// checkFastItem holds the fast reader, reading an item in place, to
+// yaml.v3 reading the item dedented.
+func checkFastItem(t *testing.T, raw []byte, prefix int) (read bool) {
+	t.Helper()
+	fast, ok := (&fastReader{}).parseAt(raw, prefix)
+	if !ok {
+		return false
+	}
+	want, err := parseDocument(dedentItem(raw, prefix))
+	if err != nil {
+		t.Fatalf("the fast reader read an item yaml.v3 refuses (%v):\n%s", err, raw)
+	}
+	if fast == nil {
+		if len(want) != 0 {
+			t.Fatalf("the fast reader found no object, yaml.v3 %d:\n%s", len(want), raw)
+		}
+		return true
+	}
+	if len(want) != 1 {
+		t.Fatalf("the fast reader found one object, yaml.v3 %d:\n%s", len(want), raw)
+	}
+	if d := sameTree("", fast, want[0]); d != "" {
+		t.Fatalf("%s\n%s", d, raw)
+	}
+	return true
+}
+
+// TestFastReaderReadsItemsInPlace: items of a ResourceList, read in place,
+// give the trees of the dedented items, and every item of the realistic set
+// takes the fast path at both indents kustomize and kpt write.
+func TestFastReaderReadsItemsInPlace(t *testing.T) {
+	for _, indent := range []string{"", "  "} {
+		for _, c := range Split(bench.Realistic(2, 20, false)) {
+			item := asItem(c.Raw, indent)
+			require.True(t, checkFastItem(t, item, len(indent)+2), "declined:\n%s", item)
+		}
+		for _, doc := range []string{"a: |\n  x\n\n  y\nb: c\n", "a:\n- b\n- c: d\n", "a: |+\n  x\n\n"} {
+			checkFastItem(t, asItem([]byte(doc), indent), len(indent)+2)
+		}
+	}
+}
+
 func TestFastReaderAgreesWithYAMLv3(t *testing.T) {
 	var docs [][]byte
 	add := func(data []byte) {
@@ -155,6 +219,7 @@ func FuzzFastReader(f *testing.F) {
 	f.Add([]byte("a: |\n  x\n\n  y\nb: [c, {d: e}]\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkFast(t, raw)
+		checkFastItem(t, asItem(raw, "  "), 4)
 	})
 }
 

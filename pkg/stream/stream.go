@@ -83,8 +83,14 @@ type Options struct {
 // strings of the objects and nodes may share data's memory: data must not
 // change afterwards.
 func ParseWith(data []byte, opts Options) (*Stream, error) {
+	return parseChunks(data, Split(data), 0, opts)
+}
+
+// parseChunks parses each chunk of data as a document, on every core. With
+// a prefix, a chunk is an item of a block sequence, each of its lines
+// after prefix bytes (see ParseItems).
+func parseChunks(data []byte, chunks []Chunk, prefix int, opts Options) (*Stream, error) {
 	s := &Stream{Raw: data}
-	chunks := Split(data)
 	nodes := make([][]*yaml.Node, len(chunks))
 	objs := make([][]manifest.Object, len(chunks))
 	errs := make([]error, len(chunks))
@@ -116,7 +122,11 @@ func ParseWith(data []byte, opts Options) (*Stream, error) {
 		}
 	}
 	single := func(i int) {
-		ns, err := parseDocument(chunks[i].Raw)
+		raw := chunks[i].Raw
+		if prefix > 0 {
+			raw = dedentItem(raw, prefix)
+		}
+		ns, err := parseDocument(raw)
 		if err != nil {
 			errs[i] = fmt.Errorf("is not valid YAML: %v", shiftLines(err, chunks[i].Line))
 			return
@@ -134,7 +144,7 @@ func ParseWith(data []byte, opts Options) (*Stream, error) {
 		fr := readers.Get().(*fastReader)
 		defer readers.Put(fr)
 		for i := a; i < b; i++ {
-			n, ok := fr.parse(chunks[i].Raw)
+			n, ok := fr.parseAt(chunks[i].Raw, prefix)
 			if !ok {
 				declined = append(declined, i)
 				together = together || directive(chunks[i].Raw)
@@ -162,7 +172,7 @@ func ParseWith(data []byte, opts Options) (*Stream, error) {
 		}
 		// The documents it declines are read by yaml.v3: one by one when
 		// they are few, else the run as one stream.
-		if !together && len(declined) <= (b-a)/4 {
+		if !together && (prefix > 0 || len(declined) <= (b-a)/4) {
 			for _, i := range declined {
 				single(i)
 			}
