@@ -2,9 +2,9 @@
 // function specification, the wire format of kustomize and kpt functions.
 //
 // The items of a ResourceList in the usual block layout are written back as
-// the bytes they came in, and parsed once, in parallel, by the plain
-// stream's parser (pkg/stream): large inputs cost little more than reading
-// them. Other layouts (flow style, aliases across items) take the general
+// the bytes they came in, and parsed once, in place and in parallel, by the
+// plain stream's parser (stream.ParseItems): large inputs cost little more
+// than reading them. Other layouts (flow style, aliases across items) take the general
 // path, which parses the whole document and encodes the items again.
 package resourcelist
 
