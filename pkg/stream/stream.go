@@ -1,10 +1,14 @@
-// Package stream reads a plain multi-document YAML stream (what Helm hands a
-// post-renderer, what kubectl applies) into tierwall's object model without
-// losing a byte: it splits the stream on "---" lines, keeps each document's
-// bytes as read, and parses each document once into a node from which
-// manifest.Objects are built. Empty and comment-only documents keep their
-// bytes but hold no object. Nothing is re-encoded, so writers can copy the
-// input through verbatim.
+// Package stream reads and writes the plain multi-document YAML stream
+// (what Helm hands a post-renderer, what kubectl applies) without losing a
+// byte. Reading splits the stream on "---" lines, keeps each document's
+// bytes as read, and parses each document once, on every core, into a node
+// from which manifest.Objects are built: by the fast reader of the block
+// style Helm and kustomize write (fast.go), else by yaml.v3. Empty and
+// comment-only documents keep their bytes but hold no object. The same
+// parser reads a ResourceList's items in place (ParseItems), and Reader
+// reads the files, folders and stdin the commands are given. Nothing is
+// re-encoded: Output writes the input through verbatim, then the generated
+// objects.
 package stream
 
 import (
