@@ -40,11 +40,18 @@ func sameTree(path string, a, b *yaml.Node) string {
 // reads the document, it must build yaml.v3's tree; it may decline.
 func checkFast(t *testing.T, raw []byte) (read bool) {
 	t.Helper()
-	fast, ok := (&fastReader{}).parse(raw)
+	return checkFastAt(t, raw, 0, raw)
+}
+
+// checkFastAt holds the fast reader, reading raw after prefix bytes a line,
+// to yaml.v3 reading doc (raw as a document of its own).
+func checkFastAt(t *testing.T, raw []byte, prefix int, doc []byte) (read bool) {
+	t.Helper()
+	fast, ok := (&fastReader{}).parseAt(raw, prefix)
 	if !ok {
 		return false
 	}
-	want, err := parseDocument(raw)
+	want, err := parseDocument(doc)
 	if err != nil {
 		t.Fatalf("the fast reader read a document yaml.v3 refuses (%v):\n%s", err, raw)
 	}
@@ -89,27 +96,7 @@ func asItem(doc []byte, indent string) []byte {
 // yaml.v3 reading the item dedented.
 func checkFastItem(t *testing.T, raw []byte, prefix int) (read bool) {
 	t.Helper()
-	fast, ok := (&fastReader{}).parseAt(raw, prefix)
-	if !ok {
-		return false
-	}
-	want, err := parseDocument(dedentItem(raw, prefix))
-	if err != nil {
-		t.Fatalf("the fast reader read an item yaml.v3 refuses (%v):\n%s", err, raw)
-	}
-	if fast == nil {
-		if len(want) != 0 {
-			t.Fatalf("the fast reader found no object, yaml.v3 %d:\n%s", len(want), raw)
-		}
-		return true
-	}
-	if len(want) != 1 {
-		t.Fatalf("the fast reader found one object, yaml.v3 %d:\n%s", len(want), raw)
-	}
-	if d := sameTree("", fast, want[0]); d != "" {
-		t.Fatalf("%s\n%s", d, raw)
-	}
-	return true
+	return checkFastAt(t, raw, prefix, dedentItem(raw, prefix))
 }
 
 // TestFastReaderReadsItemsInPlace: items of a ResourceList, read in place,
