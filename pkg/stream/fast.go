@@ -142,15 +142,10 @@ type fastLine struct {
 // errDecline stops the fast reader.
 type errDecline struct{}
 
-// parse reads one document's text (its separator line included) into its
-// root node, nil for a document with no content. ok is false when the fast
-// reader declines the document.
-func (r *fastReader) parse(raw []byte) (root *yaml.Node, ok bool) {
-	return r.parseAt(raw, 0)
-}
-
-// parseAt is parse for a document whose lines stand after prefix bytes (an
-// item of a block sequence, read in place).
+// parseAt reads one document's text (its separator line included) into its
+// root node, nil for a document with no content; with a prefix, the
+// document is an item of a block sequence read in place, each of its lines
+// after prefix bytes. ok is false when the fast reader declines it.
 func (r *fastReader) parseAt(raw []byte, prefix int) (root *yaml.Node, ok bool) {
 	lines := 0
 	for _, c := range raw {
