@@ -229,6 +229,10 @@ func parseChunks(data []byte, chunks []Chunk, prefix int, opts Options) (*Stream
 			one(i, byChunk[i-a], first.Line)
 		}
 	})
+	// Usually one object a document: sized once.
+	s.Objects = make([]manifest.Object, 0, len(chunks))
+	s.DocumentOf = make([]int, 0, len(chunks))
+	s.Documents = make([]Document, 0, len(chunks))
 	for i, chunk := range chunks {
 		doc := Document{Position: i, Line: chunk.Line, Raw: chunk.Raw, Source: sourceOf(chunk.Raw)}
 		if errs[i] != nil {
@@ -239,6 +243,7 @@ func parseChunks(data []byte, chunks []Chunk, prefix int, opts Options) (*Stream
 			s.Objects = append(s.Objects, o)
 			s.DocumentOf = append(s.DocumentOf, i)
 		}
+		objs[i] = nil
 		doc.Nodes = nodes[i]
 		s.Documents = append(s.Documents, doc)
 	}
