@@ -38,11 +38,14 @@ var readers = sync.Pool{New: func() any { return new(fastReader) }}
 
 // detach copies a tree of the last document read into nodes of its own,
 // sized to it, so that the reader's buffers can serve the next document
-// while the tree is kept. The copy leaves out metadata.labels and
-// metadata.annotations: the object holds them (Labels, Annotations), and
-// nothing reads them from a kept tree.
-func detach(n *yaml.Node) *yaml.Node {
-	n = withoutLabels(n)
+// while the tree is kept. With prune, the copy leaves out metadata.labels
+// and metadata.annotations: the object holds them (Labels, Annotations),
+// and once the kind readers have prepared the objects (Options.Prepare) a
+// kept tree is one of manifest's node kinds, whose readers never look there.
+func detach(n *yaml.Node, prune bool) *yaml.Node {
+	if prune {
+		n = withoutLabels(n)
+	}
 	nodes, slots := 0, 0
 	var count func(*yaml.Node)
 	count = func(n *yaml.Node) {
@@ -119,15 +122,16 @@ type fastDoc struct {
 // own limits and words their errors.
 const maxDepth = 64
 
-// enter counts a collection opened, declining too deep a nesting; the
-// returned function closes it.
-func (d *fastDoc) enter() func() {
+// enter counts a collection opened, declining too deep a nesting; leave
+// closes it.
+func (d *fastDoc) enter() {
 	d.depth++
 	if d.depth > maxDepth {
 		decline()
 	}
-	return func() { d.depth-- }
 }
+
+func (d *fastDoc) leave() { d.depth-- }
 
 // fastLine is a line with content: its indent (the column of its first
 // character, from 0) and the end of its content (comments and trailing
@@ -290,7 +294,8 @@ func (d *fastDoc) cur() (fastLine, bool) {
 
 // mapping reads a block mapping whose keys stand at indent.
 func (d *fastDoc) mapping(indent int) *yaml.Node {
-	defer d.enter()()
+	d.enter()
+	defer d.leave()
 	m := d.node()
 	l, _ := d.cur()
 	*m = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: l.line, Column: l.indent + 1}
@@ -445,7 +450,8 @@ func (d *fastDoc) block(indent int) *yaml.Node {
 
 // sequence reads a block sequence whose dashes stand at indent.
 func (d *fastDoc) sequence(indent int) *yaml.Node {
-	defer d.enter()()
+	d.enter()
+	defer d.leave()
 	q := d.node()
 	l, _ := d.cur()
 	*q = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: l.line, Column: l.indent + 1}
@@ -513,11 +519,10 @@ func (d *fastDoc) literal(l fastLine, pos, parent int) *yaml.Node {
 	// with content at parent's indent or less (past the first, at less
 	// than the text's own indent); blank and comment-looking lines inside
 	// are text, so the source is read line by line here.
-	pos = l.begin + (l.end - l.begin)
-	if pos >= len(s) {
+	pos = l.end + 1 // past the indicator line's newline
+	if pos > len(s) {
 		decline()
 	}
-	pos++ // the indicator line's newline
 	indent := -1
 	var text []string // the lines, less the indent; "" for blank ones
 	last := -1        // the last line with text
@@ -581,18 +586,16 @@ func (d *fastDoc) literal(l fastLine, pos, parent int) *yaml.Node {
 
 // flow reads a flow mapping or sequence that closes on its line, from pos.
 func (d *fastDoc) flow(l fastLine, pos int) (*yaml.Node, int) {
-	defer d.enter()()
+	d.enter()
+	defer d.leave()
 	s := d.src
-	n := d.node()
 	open := s[pos]
-	*n = yaml.Node{Style: yaml.FlowStyle, Line: l.line, Column: pos - l.begin + 1}
-	closer := byte(']')
+	kind, tag, closer := yaml.SequenceNode, "!!seq", byte(']')
 	if open == '{' {
-		*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: l.line, Column: pos - l.begin + 1}
-		closer = '}'
-	} else {
-		n.Kind, n.Tag = yaml.SequenceNode, "!!seq"
+		kind, tag, closer = yaml.MappingNode, "!!map", '}'
 	}
+	n := d.node()
+	*n = yaml.Node{Kind: kind, Tag: tag, Style: yaml.FlowStyle, Line: l.line, Column: pos - l.begin + 1}
 	pos++
 	for {
 		pos = skipSpaces(s, pos, l.end)

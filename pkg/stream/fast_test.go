@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/tierwall/tierwall/pkg/bench"
+	"github.com/tierwall/tierwall/pkg/manifest"
 )
 
 // sameTree describes the first difference between two trees, "" when they
@@ -216,5 +217,29 @@ func FuzzFastReader(f *testing.F) {
 func TestFastReaderReadsHelmOutput(t *testing.T) {
 	for _, c := range Split(bench.Realistic(2, 20, false)) {
 		require.True(t, checkFast(t, c.Raw), "declined:\n%s", c.Raw)
+	}
+}
+
+// TestKeptTrees: a tree an object keeps is its own copy; it loses
+// metadata.labels and annotations (the object holds them) only once the
+// kind readers have prepared the objects, never for a caller that reads the
+// trees itself.
+func TestKeptTrees(t *testing.T) {
+	in := []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels: {app: a}\n  annotations: {x: y}\nspec: {containers: [{name: c}]}\n")
+	for _, prepared := range []bool{false, true} {
+		var opts Options
+		if prepared {
+			opts.Prepare = func(*manifest.Object) {}
+		}
+		s, err := ParseWith(in, opts)
+		require.NoError(t, err)
+		require.Len(t, s.Objects, 1)
+		o := s.Objects[0]
+		assert.Equal(t, map[string]string{"app": "a"}, o.Labels)
+		require.NotNil(t, o.Node)
+		assert.Equal(t, !prepared, manifest.Lookup(o.Node, "metadata", "labels") != nil, "prepared %v", prepared)
+		assert.Equal(t, !prepared, manifest.Lookup(o.Node, "metadata", "annotations") != nil, "prepared %v", prepared)
+		assert.Equal(t, "a", manifest.String(o.Node, "metadata", "name"))
+		assert.NotNil(t, manifest.Lookup(o.Node, "spec", "containers"))
 	}
 }

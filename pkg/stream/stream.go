@@ -166,7 +166,7 @@ func parseChunks(data []byte, chunks []Chunk, prefix int, opts Options) (*Stream
 			// gets a copy of its own; the reader's nodes serve the next.
 			for k := range objs[i] {
 				if objs[i][k].Node != nil {
-					objs[i][k].Node = detach(objs[i][k].Node)
+					objs[i][k].Node = detach(objs[i][k].Node, opts.Prepare != nil)
 				}
 			}
 			fr.release()
@@ -176,7 +176,9 @@ func parseChunks(data []byte, chunks []Chunk, prefix int, opts Options) (*Stream
 		}
 		// The documents it declines are read by yaml.v3: one by one when
 		// they are few, else the run as one stream.
-		if !together && (prefix > 0 || len(declined) <= (b-a)/4) {
+		// (An item of a sequence read in place is always read on its own:
+		// the run's text is not a stream.)
+		if prefix > 0 || !together && len(declined) <= (b-a)/4 {
 			for _, i := range declined {
 				single(i)
 			}
