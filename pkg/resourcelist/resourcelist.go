@@ -32,9 +32,8 @@ type List struct {
 	// doc is the whole document on the general path, else the document
 	// without its items.
 	doc    *yaml.Node
-	region []byte // the items' lines, on the fast path
+	region []byte // the items' lines, on the fast path (nil on the general one)
 	indent string
-	fast   bool
 	// items writes the input items, unchanged, as the lines of a block
 	// sequence at indent, less the dropped ones.
 	items func(w *bufio.Writer, dropped map[int]bool) error
@@ -53,7 +52,7 @@ func Read(input []byte) (*List, error) {
 	if ok {
 		doc, err := parseOne(head)
 		if ok = err == nil && manifest.IsResourceList(doc); ok {
-			l.doc, l.region, l.indent, l.fast = doc, region, indent, true
+			l.doc, l.region, l.indent = doc, region, indent
 		}
 	}
 	if !ok {
@@ -78,7 +77,7 @@ func Read(input []byte) (*List, error) {
 // still writes back what it read, for the error result), else the list is
 // not readable YAML.
 func (l *List) ReadItems(prepare func(*manifest.Object)) error {
-	if l.fast {
+	if l.region != nil {
 		if objs, ok := stream.ParseItems(l.region, l.indent, stream.Options{Prepare: prepare}); ok {
 			l.Objects = objs
 			l.items = copyItems(l.region, l.indent)
